@@ -1,0 +1,5 @@
+"""Allow ``python -m kgbuild``."""
+
+from kgbuild.cli import main
+
+main()

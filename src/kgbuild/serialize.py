@@ -1,0 +1,311 @@
+"""Deterministic Turtle output and atomic file writes.
+
+rdflib's Turtle serializer orders blank nodes by their random ids, so the same graph can come
+out differently from one process to the next. This writer sorts everything (prefixes, subjects
+with the owl:Ontology header first, predicates with rdf:type first, objects) and writes blank
+nodes inline as ``[ ... ]`` and RDF lists as ``( ... )``, so the same graph always gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import tempfile
+from collections import Counter, defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.term import Node
+
+from kgbuild import __version__
+from kgbuild.errors import InputError, display_path
+from kgbuild.namespaces import ID_BASE, OWL, PREFIXES, RDF, XSD
+
+__all__ = ["atomic_write_bytes", "serialize_turtle", "write_turtle"]
+
+HEADER = (
+    f"# kgbuild {__version__}: knowledge graph built from ontology/*.ttl and data/**/*.yaml.\n"
+    "# Generated file: edit the sources and run `kgbuild build` instead of editing this.\n"
+)
+# Past this width, the objects of one predicate go on separate lines.
+LINE_WIDTH = 100
+
+# A prefixed name is only used when the local part needs no escaping.
+_PN_LOCAL_RE = re.compile(r"(?:[A-Za-z_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?)?")
+# IRIs under @base are written relative when that cannot change their meaning.
+_RELATIVE_RE = re.compile(r"[A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9._~-]+)*")
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+
+_STRING_ESCAPES = {
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+}
+for _c in [*range(0x20), 0x7F]:
+    _STRING_ESCAPES.setdefault(_c, f"\\u{_c:04X}")
+_IRI_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
+
+
+class _NeedLabels(Exception):
+    """The graph has blank nodes that cannot be written inline (shared or cyclic)."""
+
+
+class _Writer:
+    def __init__(
+        self, graph: Graph, prefixes: Mapping[str, str], base: str | None, labelled: bool
+    ) -> None:
+        self.graph = graph
+        # Longest namespace first; IRIs under @base are written relative, not prefixed.
+        self.prefixes = {p: ns for p, ns in prefixes.items() if ns != base}
+        self.namespaces = sorted(
+            ((ns, p) for p, ns in self.prefixes.items()), key=lambda x: (-len(x[0]), x[1])
+        )
+        self.base = base
+        self.labelled = labelled
+        self.used_prefixes: set[str] = set()
+        self.used_base = False
+        self.refs: Counter[BNode] = Counter(o for o in graph.objects() if isinstance(o, BNode))
+        self.emitted: set[BNode] = set()
+        self.visiting: set[BNode] = set()
+
+    # -- terms
+
+    def iri(self, iri: str) -> str:
+        for namespace, prefix in self.namespaces:
+            if iri.startswith(namespace):
+                local = iri[len(namespace) :]
+                if _PN_LOCAL_RE.fullmatch(local):
+                    self.used_prefixes.add(prefix)
+                    return f"{prefix}:{local}"
+        if self.base and iri.startswith(self.base):
+            rel = iri[len(self.base) :]
+            if _RELATIVE_RE.fullmatch(rel) and all(s not in (".", "..") for s in rel.split("/")):
+                self.used_base = True
+                return f"<{rel}>"
+        return f"<{iri.translate(_IRI_ESCAPES)}>"
+
+    def literal(self, lit: Literal) -> str:
+        lexical = str(lit)
+        datatype = lit.datatype
+        if datatype == XSD.integer and _INTEGER_RE.fullmatch(lexical):
+            return lexical
+        if datatype == XSD.boolean and lexical in ("true", "false"):
+            return lexical
+        text = f'"{lexical.translate(_STRING_ESCAPES)}"'
+        if lit.language:
+            return f"{text}@{lit.language}"
+        if datatype is not None:
+            return f"{text}^^{self.iri(str(datatype))}"
+        return text
+
+    def term(self, node: Node) -> str:
+        if isinstance(node, URIRef):
+            return self.iri(str(node))
+        if isinstance(node, Literal):
+            return self.literal(node)
+        if isinstance(node, BNode):
+            if self.labelled:
+                return f"_:{node}"
+            if self.refs[node] != 1 or node in self.visiting:
+                raise _NeedLabels
+            return self.inline(node)
+        raise TypeError(f"cannot write {node!r} as Turtle")
+
+    # -- blank nodes
+
+    def rdf_list(self, node: BNode) -> list[Node] | None:
+        """The items of the well-formed RDF list starting at ``node``, else None."""
+        items: list[Node] = []
+        seen: set[Node] = set()
+        while node != RDF.nil:
+            if not isinstance(node, BNode) or node in seen or self.refs[node] != 1:
+                return None
+            seen.add(node)
+            pairs = list(self.graph.predicate_objects(node))
+            preds = sorted(str(p) for p, _ in pairs)
+            if preds != [str(RDF.first), str(RDF.rest)]:
+                return None
+            items.append(self.graph.value(node, RDF.first))
+            node = self.graph.value(node, RDF.rest)
+        self.emitted.update(seen)  # type: ignore[arg-type]
+        return items
+
+    def inline(self, node: BNode) -> str:
+        self.emitted.add(node)
+        self.visiting.add(node)
+        try:
+            items = self.rdf_list(node)
+            if items is not None:
+                return "( " + " ".join(self.term(i) for i in items) + " )" if items else "()"
+            parts = [f"{pred} {', '.join(objs)}" for pred, objs in self.predicate_objects(node)]
+            return "[ " + " ; ".join(parts) + " ]" if parts else "[]"
+        finally:
+            self.visiting.discard(node)
+
+    # -- statements
+
+    def predicate_objects(self, subject: Node) -> list[tuple[str, list[str]]]:
+        grouped: dict[URIRef, list[Node]] = defaultdict(list)
+        for pred, obj in self.graph.predicate_objects(subject):
+            grouped[pred].append(obj)  # type: ignore[index]
+        result = []
+        for pred in sorted(grouped, key=lambda p: (p != RDF.type, str(p))):
+            name = "a" if pred == RDF.type else self.iri(str(pred))
+            result.append((name, sorted(self.term(o) for o in grouped[pred])))
+        return result
+
+    def statement(self, subject_text: str, subject: Node) -> str:
+        lines = []
+        pairs = self.predicate_objects(subject)
+        for i, (pred, objs) in enumerate(pairs):
+            lead = subject_text + " " if i == 0 else "    "
+            end = " ." if i == len(pairs) - 1 else " ;"
+            one_line = f"{lead}{pred} {', '.join(objs)}{end}"
+            if len(objs) == 1 or len(one_line) <= LINE_WIDTH:
+                lines.append(one_line)
+            else:
+                lines.append(f"{lead}{pred} {objs[0]} ,")
+                lines.extend(f"        {o} ," for o in objs[1:-1])
+                lines.append(f"        {objs[-1]}{end}")
+        return "\n".join(lines)
+
+    def body(self) -> list[str]:
+        headers = {s for s in self.graph.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)}
+        named: set[URIRef] = set()
+        blank: set[BNode] = set()
+        for s in self.graph.subjects(unique=True):
+            if isinstance(s, URIRef):
+                named.add(s)
+            elif isinstance(s, BNode):
+                blank.add(s)
+        blocks = []
+        for s in sorted(named, key=lambda s: (s not in headers, str(s))):
+            blocks.append(self.statement(self.iri(str(s)), s))
+        if self.labelled:
+            blocks.extend(self.statement(f"_:{b}", b) for b in sorted(blank, key=str))
+            return blocks
+        roots = []
+        for b in blank:
+            if self.refs[b] == 0:
+                # Unreferenced blank nodes (owl:AllDisjointClasses, ...) become '[] p o .'
+                # statements; this also covers an unreferenced list head, since '( ... ) .'
+                # alone is not valid Turtle.
+                self.emitted.add(b)
+                self.visiting.add(b)
+                roots.append(self.statement("[]", b))
+                self.visiting.discard(b)
+        if set(blank) - self.emitted:
+            raise _NeedLabels  # blank nodes reachable only through a cycle
+        blocks.extend(sorted(roots))
+        return blocks
+
+    def document(self, header: str) -> str:
+        body = self.body()
+        head = [header.rstrip("\n")] if header else []
+        if self.used_base and self.base:
+            head.append(f"@base <{self.base}> .")
+        head.extend(
+            f"@prefix {p}: <{ns}> ."
+            for p, ns in sorted(self.prefixes.items())
+            if p in self.used_prefixes
+        )
+        return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
+
+
+def serialize_turtle(
+    graph: Graph,
+    prefixes: Mapping[str, str] = PREFIXES,
+    base: str | None = ID_BASE,
+    header: str = HEADER,
+) -> bytes:
+    """Turtle for ``graph`` as UTF-8 bytes, identical for isomorphic-by-content inputs.
+
+    Blank nodes that are shared or cyclic cannot be written inline; then the graph is
+    canonicalised (rdflib.compare) and every blank node gets a stable ``_:`` label.
+    """
+    try:
+        text = _Writer(graph, prefixes, base, labelled=False).document(header)
+    except _NeedLabels:
+        canonical = Graph()
+        canonical += to_canonical_graph(graph)  # stable, content-derived blank node labels
+        text = _Writer(canonical, prefixes, base, labelled=True).document(header)
+    return text.encode("utf-8")
+
+
+def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file in the same directory, fsync,
+    then os.replace. On failure the old file is untouched and no temporary file is left.
+    Creates missing parent directories. Raises InputError when the path cannot be written.
+    """
+    path = Path(path)
+    directory = path.parent
+
+    def unwritable(exc: OSError) -> InputError:
+        reason = exc.strerror or str(exc)
+        return InputError(
+            f"cannot write '{display_path(path)}': {reason}",
+            hint="choose another --out directory",
+        )
+
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as exc:
+        raise InputError(
+            f"cannot write '{display_path(path)}': '{display_path(exc.filename or directory)}' "
+            "exists and is not a directory",
+            hint="choose another --out directory",
+        ) from exc
+    except OSError as exc:
+        raise unwritable(exc) from exc
+    if path.is_dir():
+        raise InputError(
+            f"cannot write '{display_path(path)}': it is a directory",
+            hint="choose another --out directory",
+        )
+    try:
+        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise unwritable(exc) from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it 0600; the output is a normal file
+        os.replace(tmp_name, path)
+    except BaseException as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        if isinstance(exc, OSError):
+            raise unwritable(exc) from exc
+        raise
+    _fsync_directory(directory)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; not possible on every platform, so best effort.
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_turtle(graph: Graph, path: str | os.PathLike[str], **options: object) -> bytes:
+    """Serialise ``graph`` deterministically and write it atomically to ``path``."""
+    data = serialize_turtle(graph, **options)  # type: ignore[arg-type]
+    atomic_write_bytes(path, data)
+    return data
