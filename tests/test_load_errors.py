@@ -486,7 +486,8 @@ def test_file_size_limit(project, monkeypatch):
     monkeypatch.setattr("kgbuild.load.MAX_FILE_BYTES", 100)
     with pytest.raises(
         InputError,
-        match=r"data/events/entry\.yaml: file has [\d,]+ bytes, over the limit of 100 bytes; split",
+        match=r"data/events/entry\.yaml: file has [\d,]+ bytes, over the limit of 100 bytes "
+        r"per data file; split",
     ):
         project.load()
 

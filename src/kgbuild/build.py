@@ -9,12 +9,12 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 
 from kgbuild.load import LoadedData, load_data
-from kgbuild.namespaces import bind_prefixes
 from kgbuild.ontology import load_ontology
 from kgbuild.serialize import write_turtle
 from kgbuild.stats import Summary, summarize
+from kgbuild.validate import ShapeViolations, ValidationReport, validate_inputs
 
-__all__ = ["KG_FILE", "BuildResult", "build", "load_inputs"]
+__all__ = ["KG_FILE", "BuildResult", "ShapeViolations", "build", "load_inputs"]
 
 KG_FILE = "kg.ttl"
 
@@ -26,6 +26,7 @@ class BuildResult:
     locations: dict[URIRef, tuple[Path, int]]  # data node -> (file, line) of its record
     output: Path  # the kg.ttl written
     summary: Summary
+    validation: ValidationReport  # no violations; warnings and infos, if any
 
 
 def load_inputs(
@@ -41,15 +42,25 @@ def build(
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
 ) -> BuildResult:
-    """Load and check everything, then write ``out_dir/kg.ttl`` atomically.
+    """Load and check everything, validate it against the SHACL shapes (``ontology_dir/shapes``),
+    then write ``out_dir/kg.ttl`` atomically.
 
-    Nothing is written unless every check passes, so a failed build leaves the old output.
+    Nothing is written unless every check passes, so a failed build leaves the old output:
+    InputError for unreadable input, DataErrors for the loader's checks, ShapeViolations (with
+    the whole report) when the graph violates a shape. Warnings do not stop the build; they are
+    in the result's ``validation`` report.
     """
-    ontology, data = load_inputs(ontology_dir, data_dir)
-    # The (small) ontology goes into the (possibly large) data graph rather than copying
-    # the data into a new graph.
-    graph = bind_prefixes(data.graph)
-    graph += ontology
+    checked = validate_inputs(ontology_dir, data_dir)
+    if not checked.report.conforms:
+        raise ShapeViolations(checked.report)
+    graph = checked.graph
     output = Path(out_dir) / KG_FILE
     write_turtle(graph, output)
-    return BuildResult(graph, ontology, data.locations, output, summarize(graph))
+    return BuildResult(
+        graph,
+        checked.ontology,
+        checked.data.locations,
+        output,
+        summarize(graph),
+        checked.report,
+    )

@@ -12,7 +12,17 @@ from rdflib import Graph
 from kgbuild import __version__
 from kgbuild.build import KG_FILE, build
 from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.serialize import atomic_write_bytes
 from kgbuild.stats import format_summary, summarize
+from kgbuild.validate import (
+    ShapeViolations,
+    ValidationReport,
+    format_report,
+    report_json,
+    report_turtle,
+    summary_line,
+    validate_inputs,
+)
 
 __all__ = ["cli", "main"]
 
@@ -23,14 +33,15 @@ Build a knowledge graph from an OWL ontology and YAML-LD data.
 
 kgbuild reads the ontology (ontology/*.ttl, Turtle) and the data (data/**/*.yaml: JSON-LD
 written as YAML, sharing data/context.jsonld), checks every record against the context and the
-ontology, and writes the merged graph as deterministic Turtle to dist/kg.ttl. Problems are
-reported one per line as FILE:LINE: what is wrong; how to fix it. It never uses the network.
+ontology, validates the graph against the SHACL shapes (ontology/shapes/*.ttl), and writes the
+merged graph as deterministic Turtle to dist/kg.ttl. Problems are reported one per line as
+FILE:LINE: what is wrong; how to fix it. It never uses the network.
 """
 
 EXIT_CODES = """\b
 Exit codes:
   0  success
-  1  the data fail a check
+  1  the data fail a check (or violate a SHACL shape)
   2  bad usage or unreadable input
 """
 
@@ -112,15 +123,111 @@ def cli() -> None:
 @cli.command("build", epilog=EXIT_CODES)
 @input_options
 def build_command(data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: bool) -> None:
-    """Check the data and write OUT/kg.ttl (ontology + data).
+    """Check and validate the data, then write OUT/kg.ttl (ontology + data).
 
-    Every problem in the data is reported; nothing is written unless all checks pass, so an
-    existing kg.ttl is kept as it was.
+    Every problem in the data is reported. The graph is validated against the SHACL shapes in
+    ONTOLOGY/shapes/ before anything is written: on a violation the report is printed and
+    nothing is written, so an existing kg.ttl is kept as it was. Warnings are printed (not with
+    --quiet) and the build goes on.
     """
-    result = build(ontology_dir, data_dir, out_dir)
+    try:
+        result = build(ontology_dir, data_dir, out_dir)
+    except ShapeViolations as exc:
+        # The report first (violations only with --quiet), then the error line.
+        click.echo(format_report(exc.report, violations_only=quiet), err=True)
+        raise
     if not quiet:
+        if result.validation.results:
+            click.echo(format_report(result.validation), err=True)
         click.echo(format_summary(result.summary))
         click.echo(f"Wrote {display_path(result.output)}")
+
+
+VALIDATE_EPILOG = """\b
+Text output, one line per result, most severe first, then a summary:
+  SEVERITY  NODE  PATH  MESSAGE  FILE:LINE
+NODE and PATH are written as in dist/kg.ttl (<place/x>, kg:territory); FILE:LINE is the
+record of a data node in data/ or the block of an ontology term in ontology/*.ttl (left
+out when unknown).
+
+\b
+Exit codes:
+  0  the graph conforms (warnings allowed)
+  1  a shape is violated, or the data fail a check
+  2  bad usage or unreadable input (shapes included)
+"""
+
+FORMATS = ("text", "turtle", "json")
+
+
+@cli.command("validate", epilog=VALIDATE_EPILOG)
+@data_option
+@ontology_option
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default="dist",
+    show_default=True,
+    metavar="DIR",
+    help="Accepted like on every command; validate writes nothing there.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="text",
+    show_default=True,
+    help="text: aligned lines (see below); turtle / json: the W3C SHACL validation report "
+    "graph as Turtle / JSON-LD (deterministic).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Write the report to FILE (atomically) instead of standard output.",
+)
+@quiet_option
+def validate_command(
+    data_dir: Path,
+    ontology_dir: Path,
+    out_dir: Path,
+    fmt: str,
+    output: Path | None,
+    quiet: bool,
+) -> None:
+    """Validate the graph (ontology + data) against the SHACL shapes.
+
+    Loads and checks ONTOLOGY/*.ttl and DATA/**/*.yaml as build does, and validates the
+    graph against the shapes in ONTOLOGY/shapes/*.ttl. Violations are errors; warnings are
+    reported but the graph still conforms. Nothing is built or written (except --output).
+    With --quiet the text report lists only the violations, with no summary line.
+    """
+    del out_dir  # shared option; validate builds nothing
+    report = validate_inputs(ontology_dir, data_dir).report
+    data = _render(report, fmt, quiet)
+    if output is not None:
+        atomic_write_bytes(output, data, hint="choose another --output file")
+        if not quiet:
+            click.echo(summary_line(report))
+            click.echo(f"Wrote {display_path(output)}")
+    elif data:
+        click.echo(data.decode("utf-8"), nl=False)
+    if not report.conforms:
+        raise click.exceptions.Exit(1)
+
+
+def _render(report: ValidationReport, fmt: str, quiet: bool) -> bytes:
+    if fmt == "turtle":
+        return report_turtle(report)
+    if fmt == "json":
+        return report_json(report)
+    text = format_report(report, violations_only=quiet)
+    return (text + "\n").encode("utf-8") if text else b""
 
 
 @cli.command(epilog=EXIT_CODES)

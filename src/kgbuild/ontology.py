@@ -11,7 +11,9 @@ from rdflib.plugins.parsers.notation3 import BadSyntax
 from kgbuild.errors import InputError
 from kgbuild.namespaces import bind_prefixes
 
-__all__ = ["load_ontology"]
+__all__ = ["SHAPES_DIR", "load_ontology", "load_shapes", "load_turtle_files"]
+
+SHAPES_DIR = "shapes"  # the SHACL shapes live in ontology/shapes/, apart from the ontology
 
 
 def _first_bad_line(data: bytes, offset: int) -> int:
@@ -23,18 +25,27 @@ def load_ontology(ontology_dir: str | os.PathLike[str]) -> Graph:
 
     Raises InputError for a missing directory, no Turtle files, bad UTF-8 or a syntax error.
     """
-    directory = Path(ontology_dir)
+    return load_turtle_files(
+        Path(ontology_dir), "ontology", "pass --ontology DIR with the ontology's *.ttl files"
+    )
+
+
+def load_shapes(ontology_dir: str | os.PathLike[str]) -> Graph:
+    """Parse the SHACL shapes, ``ontology_dir/shapes/*.ttl``."""
+    return load_turtle_files(
+        Path(ontology_dir) / SHAPES_DIR,
+        "shapes",
+        "pass --ontology DIR whose shapes/ folder holds the SHACL shapes",
+    )
+
+
+def load_turtle_files(directory: Path, what: str, hint: str) -> Graph:
+    """Parse every ``*.ttl`` file directly in ``directory`` (sorted by name) into one graph."""
     if not directory.is_dir():
-        raise InputError(
-            f"ontology directory '{directory.as_posix()}' does not exist",
-            hint="pass --ontology DIR with the ontology's *.ttl files",
-        )
+        raise InputError(f"{what} directory '{directory.as_posix()}' does not exist", hint=hint)
     files = sorted(p for p in directory.glob("*.ttl") if p.is_file())
     if not files:
-        raise InputError(
-            f"no *.ttl files in ontology directory '{directory.as_posix()}'",
-            hint="pass --ontology DIR with the ontology's *.ttl files",
-        )
+        raise InputError(f"no *.ttl files in {what} directory '{directory.as_posix()}'", hint=hint)
     graph = bind_prefixes(Graph())
     for path in files:
         try:

@@ -240,10 +240,13 @@ def serialize_turtle(
     return text.encode("utf-8")
 
 
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+def atomic_write_bytes(
+    path: str | os.PathLike[str], data: bytes, hint: str = "choose another --out directory"
+) -> None:
     """Write ``data`` to ``path`` atomically: a temporary file in the same directory, fsync,
     then os.replace. On failure the old file is untouched and no temporary file is left.
-    Creates missing parent directories. Raises InputError when the path cannot be written.
+    Creates missing parent directories. Raises InputError (with ``hint``) when the path cannot
+    be written.
     """
     path = Path(path)
     directory = path.parent
@@ -252,23 +255,28 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
         reason = exc.strerror or str(exc)
         return InputError(
             f"cannot write '{display_path(path)}': {reason}",
-            hint="choose another --out directory",
+            hint=hint,
         )
 
     try:
         directory.mkdir(parents=True, exist_ok=True)
-    except FileExistsError as exc:
+    except (FileExistsError, NotADirectoryError) as exc:
+        # The first ancestor that is in the way: a regular file where a directory should be.
+        blocker = next(
+            (p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()),
+            Path(exc.filename or directory),
+        )
         raise InputError(
-            f"cannot write '{display_path(path)}': '{display_path(exc.filename or directory)}' "
+            f"cannot write '{display_path(path)}': '{display_path(blocker)}' "
             "exists and is not a directory",
-            hint="choose another --out directory",
+            hint=hint,
         ) from exc
     except OSError as exc:
         raise unwritable(exc) from exc
     if path.is_dir():
         raise InputError(
             f"cannot write '{display_path(path)}': it is a directory",
-            hint="choose another --out directory",
+            hint=hint,
         )
     try:
         fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")

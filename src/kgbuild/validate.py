@@ -1,0 +1,565 @@
+"""The validate stage: SHACL shapes over ontology + data, with pySHACL.
+
+Violations mean wrong data and fail; warnings mean incomplete data and are reported only.
+Every result is traced back to where a user can fix it: a data node to the ``file:line`` of its
+YAML record (the loader's locations), an ontology term to the line of ``ontology/*.ttl`` that
+starts its block. This module only computes and formats; the CLI prints.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyshacl
+from rdflib import BNode, Graph, Literal, Node, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import RDF, SH
+
+from kgbuild.errors import DataError, InputError, display_path
+from kgbuild.load import LoadedData, load_data
+from kgbuild.namespaces import ID_BASE, PREFIXES, bind_prefixes
+from kgbuild.ontology import SHAPES_DIR, load_ontology, load_shapes
+from kgbuild.serialize import _Writer, serialize_turtle
+
+__all__ = [
+    "REPORT_PREFIXES",
+    "Locator",
+    "ShapeViolations",
+    "Validation",
+    "ValidationReport",
+    "ValidationResult",
+    "compact",
+    "format_report",
+    "format_rows",
+    "locate_term",
+    "report_json",
+    "report_turtle",
+    "summary_line",
+    "validate_graph",
+    "validate_inputs",
+]
+
+# Most severe first, for sorting and for the summary line.
+SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
+# The project prefixes plus those of SHACL and the shapes, for the report in Turtle and JSON-LD.
+REPORT_PREFIXES: dict[str, str] = {
+    **PREFIXES,
+    "kgsh": "https://w3id.org/kgbuild/shapes#",
+    "sh": str(SH),
+}
+REPORT_HEADER = (
+    "# kgbuild validation report: the W3C SHACL validation report of ontology/shapes/*.ttl\n"
+    "# over the graph built from ontology/*.ttl and data/**/*.yaml.\n"
+)
+# Values longer than this are shortened in the text report.
+MAX_VALUE_CHARS = 80
+
+Location = tuple[Path, int]
+
+
+# --------------------------------------------------------------------------------------------
+# Compact names
+
+
+_WRITER = _Writer(Graph(), REPORT_PREFIXES, ID_BASE, labelled=True)
+
+
+def compact(node: Node | None) -> str:
+    """``node`` as the Turtle of ``dist/kg.ttl`` writes it: ``<place/x>``, ``kg:territory``,
+    ``"text"@en``; a blank node is ``[]``."""
+    if node is None:
+        return "-"
+    if isinstance(node, URIRef | Literal):
+        return _WRITER.term(node)
+    return "[]"
+
+
+def _path_text(graph: Graph, path: Node | None, depth: int = 0) -> str:
+    """A SHACL property path in SPARQL property path syntax: ``kg:a/kg:b``, ``^kg:p``..."""
+    if path is None:
+        return "-"
+    if isinstance(path, URIRef):
+        return compact(path)
+    if depth > 10 or not isinstance(path, BNode):
+        return compact(path)
+
+    def sub(node: Node | None) -> str:
+        text = _path_text(graph, node, depth + 1)
+        return text if isinstance(node, URIRef) else f"({text})"
+
+    if graph.value(path, RDF.first) is not None:  # a sequence
+        return "/".join(sub(item) for item in graph.items(path))
+    inverse = graph.value(path, SH.inversePath)
+    if inverse is not None:
+        return "^" + sub(inverse)
+    alternatives = graph.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(sub(item) for item in graph.items(alternatives))
+    for predicate, mark in (
+        (SH.zeroOrMorePath, "*"),
+        (SH.oneOrMorePath, "+"),
+        (SH.zeroOrOnePath, "?"),
+    ):
+        inner = graph.value(path, predicate)
+        if inner is not None:
+            return sub(inner) + mark
+    return "[]"
+
+
+_ID_IRI_RE = re.compile(
+    r"<?" + re.escape(ID_BASE) + r"([A-Za-z0-9_~-][A-Za-z0-9._~-]*(?:/[A-Za-z0-9._~-]+)*)>?"
+)
+
+
+def _tidy_message(message: str, nodes: Iterable[Node | None]) -> str:
+    """Messages name data nodes the way the Turtle does: ``<place/x>``, not the full IRI or
+    pySHACL's ``id:place/x``."""
+    text = " ".join(message.split())
+    for node in nodes:
+        if isinstance(node, URIRef) and str(node).startswith(ID_BASE):
+            short = compact(node)
+            text = re.sub(
+                rf"(?<![\w/<]){re.escape('id:' + str(node)[len(ID_BASE) :])}(?![\w/])", short, text
+            )
+    text = _LITERAL_REPR_RE.sub(_literal_from_repr, text)
+    return _ID_IRI_RE.sub(lambda m: f"<{m.group(1)}>", text)
+
+
+# pySHACL's default messages show literals as Python reprs: Literal("1", datatype=xsd:date).
+_LITERAL_REPR_RE = re.compile(
+    r"Literal\((\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*')"
+    r"(?:, lang='([^']*)')?(?:, datatype=([^\s)]+))?\)"
+)
+
+
+def _literal_from_repr(m: re.Match[str]) -> str:
+    text = m.group(1)[1:-1]
+    if m.group(2):
+        return f'"{text}"@{m.group(2)}'
+    if m.group(3):
+        return f'"{text}"^^{m.group(3)}'
+    return f'"{text}"'
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    severity: URIRef  # sh:Violation, sh:Warning or sh:Info
+    focus: Node
+    path: Node | None
+    value: Node | None
+    message: str
+    shape: Node | None
+    component: Node | None
+    path_text: str = "-"  # the path in SPARQL property path syntax, compact names
+    location: Location | None = None  # where the focus node is written: data or ontology
+
+    @property
+    def severity_name(self) -> str:
+        return str(self.severity).rsplit("#", 1)[-1]
+
+    @property
+    def where(self) -> str:
+        """``data/places.yaml:12``, or '' when the focus node is written nowhere we know."""
+        if self.location is None:
+            return ""
+        path, line = self.location
+        return f"{display_path(path)}:{line}"
+
+    def sort_key(self) -> tuple:
+        return (
+            SEVERITY_ORDER.get(self.severity, 3),
+            str(self.focus),
+            str(self.path_text),
+            self.message,
+            str(self.value or ""),
+            str(self.shape if isinstance(self.shape, URIRef) else ""),
+        )
+
+
+@dataclass
+class ValidationReport:
+    results: list[ValidationResult]
+    report_graph: Graph = field(repr=False)  # the W3C SHACL validation report
+
+    @property
+    def violations(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == SH.Violation]
+
+    @property
+    def warnings(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity == SH.Warning]
+
+    @property
+    def infos(self) -> list[ValidationResult]:
+        return [r for r in self.results if r.severity not in (SH.Violation, SH.Warning)]
+
+    @property
+    def conforms(self) -> bool:
+        """True when there is no violation; warnings are allowed."""
+        return not self.violations
+
+
+class ShapeViolations(DataError):
+    """The built graph violates the SHACL shapes; carries the whole report."""
+
+    def __init__(self, report: ValidationReport) -> None:
+        self.report = report
+        violations = report.violations
+        n = len(violations)
+        first = violations[0] if violations else None
+        where = first.location if first is not None and first.location else (None, None)
+        message = f"the graph has {_plural(n, 'shape violation')}"
+        if first is not None:
+            message += f", the first in node {compact(first.focus)}"
+        super().__init__(
+            message,
+            where[0],
+            where[1],
+            "fix the records listed above (or the shapes in ontology/shapes/) and build again; "
+            "nothing was written",
+        )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+# --------------------------------------------------------------------------------------------
+# Locating ontology terms
+
+_PREFIX_RE = re.compile(r"\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+_BASE_RE = re.compile(r"\s*(?:@base|BASE)\s+<([^>]*)>", re.I)
+_SUBJECT_RE = re.compile(r"(<[^>\s]*>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)")
+
+
+@lru_cache(maxsize=64)
+def _term_lines(path: Path, mtime_ns: int) -> dict[str, int]:
+    """IRI -> 1-based line of the first statement block in ``path`` that starts with it
+    (a subject at the start of a line, as the ontology modules write every term)."""
+    lines: dict[str, int] = {}
+    prefixes: dict[str, str] = {}
+    base = ""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return lines
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line or line[0].isspace() or line[0] == "#":
+            continue
+        if m := _PREFIX_RE.match(line):
+            prefixes[m.group(1) or ""] = m.group(2)
+            continue
+        if m := _BASE_RE.match(line):
+            base = m.group(1)
+            continue
+        m = _SUBJECT_RE.match(line)
+        if not m:
+            continue
+        token = m.group(1).rstrip(".")
+        if token.startswith("<"):
+            iri = token[1:-1]
+            if base and not re.match(r"[A-Za-z][\w+.-]*:", iri):
+                iri = base + iri
+        else:
+            prefix, _, local = token.partition(":")
+            if prefix not in prefixes:
+                continue
+            iri = prefixes[prefix] + local.replace("\\", "")
+        lines.setdefault(iri, number)
+    return lines
+
+
+def locate_term(path: str | os.PathLike[str], iri: str) -> int | None:
+    """The 1-based line of the Turtle file ``path`` that starts the block of ``iri``
+    (``kg:Handover a owl:Class ;``), or None when no block starts with it."""
+    p = Path(path)
+    try:
+        mtime = p.stat().st_mtime_ns
+    except OSError:
+        return None
+    return _term_lines(p, mtime).get(str(iri))
+
+
+class Locator:
+    """Where a node is written: a data node at its YAML record, an ontology term at the start
+    of its Turtle block; None for anything else (blank nodes, literals, unknown IRIs)."""
+
+    def __init__(
+        self,
+        locations: dict[URIRef, Location] | None = None,
+        ontology_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
+        self.locations = locations or {}
+        self.ontology_files = (
+            sorted(p for p in Path(ontology_dir).glob("*.ttl") if p.is_file())
+            if ontology_dir is not None
+            else []
+        )
+
+    def __call__(self, node: Node | None) -> Location | None:
+        if not isinstance(node, URIRef):
+            return None
+        where = self.locations.get(node)
+        if where is not None:
+            return where
+        for path in self.ontology_files:
+            line = locate_term(path, str(node))
+            if line is not None:
+                return path, line
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Validation
+
+
+def validate_graph(
+    graph: Graph,
+    shapes: Graph,
+    locate: Callable[[Node | None], Location | None] | None = None,
+    shapes_dir: str | os.PathLike[str] | None = None,
+) -> ValidationReport:
+    """Validate ``graph`` (ontology + data) against ``shapes``.
+
+    No inference is run here: the ontology is part of the data graph, so ``sh:class`` sees the
+    subclass hierarchy, and the shapes are written for asserted facts. ``locate`` maps a focus
+    node to where it is written. Shapes pySHACL cannot use raise InputError (about
+    ``shapes_dir``).
+    """
+    # Without SHACL rules nothing can change the data graph, so pySHACL need not copy it
+    # (which takes longer than validating it).
+    has_rules = (None, SH.rule, None) in shapes
+    # pySHACL logs its errors to stderr itself; they are reported as one InputError instead.
+    logging_was_disabled = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        _, report_graph, _ = pyshacl.validate(
+            graph,
+            shacl_graph=shapes,
+            inference="none",
+            advanced=True,  # SHACL-SPARQL targets and constraints
+            allow_warnings=True,
+            allow_infos=True,
+            abort_on_first=False,
+            meta_shacl=False,
+            inplace=not has_rules,
+        )
+    except Exception as exc:  # pySHACL raises assorted types for unusable shapes
+        raise _unusable_shapes(exc, shapes_dir) from exc
+    finally:
+        logging.disable(logging_was_disabled)
+    if not isinstance(report_graph, Graph):
+        # pySHACL returns some failures (a ValidationFailure) instead of raising them.
+        raise _unusable_shapes(report_graph, shapes_dir)
+    bind_prefixes(report_graph)
+    report_graph.bind("sh", SH, override=True, replace=True)
+    _stabilise_messages(report_graph)
+    results = [
+        _result(report_graph, node, locate)
+        for node in report_graph.subjects(RDF.type, SH.ValidationResult)
+    ]
+    results.sort(key=ValidationResult.sort_key)
+    return ValidationReport(results, report_graph)
+
+
+# pySHACL writes the values of sh:in as a Python list in set order, which varies by process.
+_PY_LIST_RE = re.compile(r"\[('(?:[^'\\]|\\.)*'(?:, '(?:[^'\\]|\\.)*')+)\]")
+_PY_ITEM_RE = re.compile(r"'(?:[^'\\]|\\.)*'")
+
+
+def _stabilise_messages(report: Graph) -> None:
+    """Sort the lists that pySHACL's messages show in random order, so that the same inputs
+    always give the same report."""
+
+    def sort_list(m: re.Match[str]) -> str:
+        return "[" + ", ".join(sorted(_PY_ITEM_RE.findall(m.group(1)))) + "]"
+
+    for node, message in list(report.subject_objects(SH.resultMessage)):
+        if not isinstance(message, Literal):
+            continue
+        nodes = (report.value(node, SH.focusNode), report.value(node, SH.value))
+        text = _tidy_message(_PY_LIST_RE.sub(sort_list, str(message)), nodes)
+        if text != str(message):
+            report.remove((node, SH.resultMessage, message))
+            report.add(
+                (
+                    node,
+                    SH.resultMessage,
+                    Literal(text, lang=message.language, datatype=message.datatype),
+                )
+            )
+
+
+def _unusable_shapes(problem: object, shapes_dir: str | os.PathLike[str] | None) -> InputError:
+    text = str(problem).strip() or type(problem).__name__
+    first = " ".join(text.split("\n", 1)[0].split()).rstrip(".")
+    return InputError(
+        f"the SHACL shapes cannot be used: {first}",
+        shapes_dir,
+        None,
+        "fix the shapes in ontology/shapes/*.ttl",
+    )
+
+
+def _message(report: Graph, node: Node) -> str:
+    """The English message, else one without a language, else the first."""
+    messages = list(report.objects(node, SH.resultMessage))
+
+    def rank(m: Node) -> tuple[int, str]:
+        lang = (m.language or "").lower() if isinstance(m, Literal) else ""
+        order = 0 if lang == "en" or lang.startswith("en-") else 1 if not lang else 2
+        return order, str(m)
+
+    return str(min(messages, key=rank)) if messages else ""
+
+
+def _result(
+    report: Graph, node: Node, locate: Callable[[Node | None], Location | None] | None
+) -> ValidationResult:
+    focus = report.value(node, SH.focusNode)
+    path = report.value(node, SH.resultPath)
+    value = report.value(node, SH.value)
+    component = report.value(node, SH.sourceConstraintComponent)
+    message = _message(report, node)
+    if not message:
+        message = f"fails {compact(component)}"
+    return ValidationResult(
+        severity=report.value(node, SH.resultSeverity, default=SH.Violation),
+        focus=focus,
+        path=path,
+        value=value,
+        message=_tidy_message(message, (focus, value)),
+        shape=report.value(node, SH.sourceShape),
+        component=component,
+        path_text=_path_text(report, path),
+        location=locate(focus) if locate is not None else None,
+    )
+
+
+@dataclass
+class Validation:
+    """The graph as build would write it and its validation report."""
+
+    graph: Graph  # ontology + data
+    ontology: Graph
+    data: LoadedData
+    report: ValidationReport
+
+
+def validate_inputs(
+    ontology_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str]
+) -> Validation:
+    """Load the ontology, the data and the shapes, and validate ontology + data.
+
+    Raises InputError for unreadable input (shapes included) and DataErrors for the loader's
+    checks; shape violations are in the returned report, not raised.
+    """
+    ontology = load_ontology(ontology_dir)
+    # Shapes before data: a broken shapes file is reported without waiting for a large load.
+    shapes = load_shapes(ontology_dir)
+    data = load_data(data_dir, ontology)
+    # The (small) ontology goes into the (possibly large) data graph rather than copying
+    # the data into a new graph.
+    graph = bind_prefixes(data.graph)
+    graph += ontology
+    locator = Locator(data.locations, ontology_dir)
+    report = validate_graph(graph, shapes, locator, Path(ontology_dir) / SHAPES_DIR)
+    return Validation(graph, ontology, data, report)
+
+
+# --------------------------------------------------------------------------------------------
+# Output
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _row_message(result: ValidationResult) -> str:
+    message = result.message
+    value = result.value
+    if value is not None and value != result.focus:
+        shown = compact(value)
+        if shown not in message and str(value) not in message:
+            end = "." if message.endswith(".") else ""
+            message = f"{message.removesuffix('.')} (value {_shorten(shown)}){end}"
+    return message
+
+
+def format_rows(results: Iterable[ValidationResult]) -> list[str]:
+    """One aligned line per result: severity, node, path, message, then ``file:line``."""
+    rows = [
+        (r.severity_name, compact(r.focus), r.path_text, _row_message(r), r.where) for r in results
+    ]
+    if not rows:
+        return []
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:4], widths, strict=True)]
+        lines.append(("  ".join(cells) + "  " + row[4]).rstrip())
+    return lines
+
+
+def summary_line(report: ValidationReport) -> str:
+    """``2 violations, 1 warning`` (and infos when there are any)."""
+    parts = [_plural(len(report.violations), "violation"), _plural(len(report.warnings), "warning")]
+    if report.infos:
+        parts.append(_plural(len(report.infos), "info"))
+    return ", ".join(parts)
+
+
+def format_report(report: ValidationReport, *, violations_only: bool = False) -> str:
+    """The text report: one line per result (most severe first), then the summary line.
+    ``violations_only`` (for --quiet) gives only the violation lines, no summary."""
+    if violations_only:
+        return "\n".join(format_rows(report.violations))
+    return "\n".join([*format_rows(report.results), summary_line(report)])
+
+
+def _canonical(report: ValidationReport) -> Graph:
+    graph = Graph()
+    graph += to_canonical_graph(report.report_graph)  # stable, content-derived blank nodes
+    return graph
+
+
+def report_turtle(report: ValidationReport) -> bytes:
+    """The W3C validation report as deterministic Turtle (blank nodes inline where possible,
+    else canonical labels)."""
+    return serialize_turtle(report.report_graph, REPORT_PREFIXES, ID_BASE, REPORT_HEADER)
+
+
+def _sort_json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: (v if k == "@list" else _sort_json(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        items = [_sort_json(v) for v in value]
+        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
+    return value
+
+
+def report_json(report: ValidationReport) -> bytes:
+    """The W3C validation report as JSON-LD, deterministic: canonical blank node ids, nodes
+    and values sorted (never the items of an @list), keys sorted."""
+    # No @base and no 'id' prefix: data nodes keep their full IRIs.
+    context = {p: ns for p, ns in sorted(REPORT_PREFIXES.items()) if p != "id"}
+    text = _canonical(report).serialize(format="json-ld", context=context)
+    doc = json.loads(text)
+    if isinstance(doc, list):
+        doc = {"@context": context, "@graph": doc}
+    for key, value in list(doc.items()):
+        if key != "@context":
+            doc[key] = _sort_json(value)
+    return (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
