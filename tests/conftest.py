@@ -91,3 +91,14 @@ def run_module(*args: str, cwd: Path, seed: str = "0") -> subprocess.CompletedPr
         encoding="utf-8",
         timeout=120,
     )
+
+
+@pytest.fixture(scope="session")
+def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real repository (ontology/, data/) built once per session; the directory holding
+    its kg.ttl, for the query tests."""
+    from kgbuild.build import build
+
+    out = tmp_path_factory.mktemp("repo-dist")
+    build(ROOT / "ontology", ROOT / "data", out)
+    return out

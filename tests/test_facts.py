@@ -145,7 +145,7 @@ def test_who_controlled_a_district_on_a_day(kg, territory, day, expected):
         CONTROL_AT,
         initBindings={
             "territory": URIRef(ID_BASE + territory),
-            "day": Literal(day, datatype=rdflib.XSD.date),
+            "date": Literal(day, datatype=rdflib.XSD.date),
         },
     )
     assert [str(r.controllerLabel) for r in rows] == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -12,6 +13,21 @@ from rdflib import Graph
 from kgbuild import __version__
 from kgbuild.build import KG_FILE, build
 from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.query import (
+    DEFAULT_TIMEOUT,
+    ENGINES,
+    StoredQuery,
+    check_params,
+    check_read_only,
+    format_query_detail,
+    format_query_list,
+    format_results,
+    load_dataset,
+    load_queries,
+    read_query_file,
+    run_query,
+)
+from kgbuild.query import FORMATS as QUERY_FORMATS
 from kgbuild.serialize import atomic_write_bytes
 from kgbuild.stats import format_summary, summarize
 from kgbuild.validate import (
@@ -248,6 +264,182 @@ def stats(out_dir: Path, quiet: bool) -> None:
         ) from exc
     if not quiet:
         click.echo(format_summary(summarize(graph)))
+
+
+QUERY_EXIT_CODES = """\b
+Exit codes:
+  0  success (also when the query has no rows)
+  1  the query failed while running: stopped at --timeout, or an engine error
+  2  bad usage or unreadable input, found before anything runs: unknown query or
+     parameter, missing required parameter, malformed value, unknown or ambiguous
+     name, invalid SPARQL, an update / SERVICE / FROM, missing OUT/kg.ttl
+"""
+
+
+def queries_option(f: F) -> F:
+    return click.option(
+        "--queries",
+        "queries_dir",
+        type=click.Path(path_type=Path),
+        default="queries",
+        show_default=True,
+        metavar="DIR",
+        help="Directory of the stored queries (*.rq).",
+    )(f)
+
+
+@cli.command("queries", epilog=QUERY_EXIT_CODES)
+@queries_option
+@click.argument("name", required=False)
+def queries_command(queries_dir: Path, name: str | None) -> None:
+    """List the stored queries with their summaries and parameters.
+
+    With NAME, show that query in full: its description, parameters, tags and file. A
+    parameter is written NAME:TYPE, with a ? when it is optional; run one with
+    `kgbuild query NAME --param NAME=VALUE ...`.
+    """
+    queries = load_queries(queries_dir)
+    if name is None:
+        click.echo(format_query_list(queries), nl=False)
+        return
+    click.echo(format_query_detail(_pick_query(queries, name, queries_dir)), nl=False)
+
+
+def _pick_query(queries: dict[str, StoredQuery], name: str, queries_dir: Path) -> StoredQuery:
+    if name in queries:
+        return queries[name]
+    close = difflib.get_close_matches(name, list(queries), 3, 0.6)
+    hint = f"did you mean {' or '.join(close)}? " if close else ""
+    raise InputError(
+        f"no stored query named {name!r} in '{display_path(queries_dir)}'",
+        hint=f"{hint}`kgbuild queries` lists them; --file FILE runs an ad-hoc query",
+    )
+
+
+QUERY_EPILOG = (
+    """\b
+Parameters (--param NAME=VALUE, repeatable; see `kgbuild queries NAME`):
+  iri      <https://...>, <place/slug> (relative to the data base, as in kg.ttl),
+           a prefixed name (kg:Completed, id:place/lachin-district), or a name:
+           an rdfs:label or a place name, whole and case-insensitive
+           ("Berdzor", "stepanakert", "Lachin District")
+  date     YYYY-MM-DD (bound as xsd:date)
+  integer  digits, e.g. 3;   string  the text as given
+Values are bound by the engine, never pasted into the query text.
+
+\b
+Queries are read-only and offline: updates (INSERT, DELETE, LOAD, CLEAR,
+DROP, ...), SERVICE and FROM / FROM NAMED are refused before running.
+
+"""
+    + QUERY_EXIT_CODES
+)
+
+
+@cli.command("query", epilog=QUERY_EPILOG)
+@click.argument("name", required=False)
+@click.option(
+    "--file",
+    "query_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Run the ad-hoc query in FILE instead of a stored one (it may declare "
+    "parameters in a #+ header).",
+)
+@click.option(
+    "--param",
+    "-p",
+    "param_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="A query parameter; repeat for several.",
+)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(QUERY_FORMATS),
+    default="table",
+    show_default=True,
+    help="table: aligned columns, compact IRIs; csv / tsv / json: the W3C SPARQL 1.1 "
+    "Query Results formats.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(ENGINES),
+    default="rdflib",
+    show_default=True,
+    help="SPARQL engine: rdflib (Python) or oxigraph (Rust).",
+)
+@click.option(
+    "--asserted-only",
+    is_flag=True,
+    default=False,
+    help="Query kg.ttl alone, without the inferred (OWL 2 RL) facts.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop the query after this long (exit 1).",
+)
+@out_option
+@queries_option
+def query_command(
+    name: str | None,
+    query_file: Path | None,
+    param_values: tuple[str, ...],
+    fmt: str,
+    engine: str,
+    asserted_only: bool,
+    timeout: float,
+    out_dir: Path,
+    queries_dir: Path,
+) -> None:
+    """Run the stored query NAME (or --file FILE) over OUT/kg.ttl and print the results.
+
+    The graph includes the facts inferred from the ontology (OWL 2 RL), computed when the
+    query runs, unless --asserted-only. A stored query whose header says `inferred: false`
+    gets the same answer without them, so it skips that step and runs faster.
+    """
+    if (name is None) == (query_file is None):
+        raise InputError(
+            "give the name of a stored query or --file FILE (not both)",
+            hint="`kgbuild queries` lists the stored queries",
+        )
+    params = _parse_params(param_values)
+    if query_file is not None:
+        query = read_query_file(query_file)
+        inferred = not asserted_only
+    else:
+        assert name is not None
+        query = _pick_query(load_queries(queries_dir), name, queries_dir)
+        inferred = query.inferred and not asserted_only
+    # Everything that can fail cheaply is checked before the graph is loaded and reasoned on.
+    check_read_only(query.text, query.where)
+    check_params(query, params)
+    dataset = load_dataset(out_dir, inferred=inferred)
+    result = run_query(query, dataset, params, engine=engine, timeout=timeout)
+    # As UTF-8 bytes, so CSV keeps its CRLF line ends and no locale changes the encoding.
+    click.echo(format_results(result, fmt).encode("utf-8"), nl=False)
+
+
+def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
+    params: dict[str, str] = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise InputError(
+                f"--param {value!r} is not NAME=VALUE", hint="e.g. --param date=2020-11-24"
+            )
+        if name in params:
+            raise InputError(f"--param {name!r} is given twice", hint="give each parameter once")
+        params[name] = text
+    return params
 
 
 def main() -> None:

@@ -1,0 +1,1010 @@
+"""Stored and ad-hoc SPARQL queries over the built graph, read-only and offline.
+
+A stored query is a file ``queries/NAME.rq`` that starts with a grlc-style header: lines
+starting with ``#+ `` (SPARQL comments) that together are YAML::
+
+    #+ summary: Who controlled a territory on a given date?
+    #+ params:
+    #+   - name: territory
+    #+     type: iri            # iri | date | string | integer
+    #+     required: true
+    #+     example: Kalbajar District
+    #+     description: the territory, by name or IRI
+    #+ inferred: false         # true when the query needs the inferred (OWL 2 RL) facts
+    #+ ordered: true           # the query has ORDER BY
+    #+ tags: [control, time]
+
+A parameter binds the SPARQL variable of the same name. Values are bound through the engine's
+own mechanism (rdflib ``initBindings``, Oxigraph ``substitutions``) and never pasted into the
+query text, so no value can change what the query does. Before a query runs it is parsed and
+refused if it is an update, uses ``SERVICE`` or names graphs to load with ``FROM`` / ``FROM
+NAMED``: a query reads the built graph and nothing else. It runs in a forked worker process
+that is stopped at the deadline (``timeout``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import difflib
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import re
+import shlex
+import textwrap
+import traceback
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+import yaml
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+from rdflib.term import Node
+
+from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDFS, XSD
+
+__all__ = [
+    "ENGINES",
+    "FORMATS",
+    "PARAM_TYPES",
+    "Dataset",
+    "QueryFailed",
+    "QueryParam",
+    "QueryResult",
+    "StoredQuery",
+    "check_read_only",
+    "check_params",
+    "format_query_detail",
+    "format_query_list",
+    "format_results",
+    "load_dataset",
+    "load_queries",
+    "parse_header",
+    "parse_query_file",
+    "read_query_file",
+    "resolve_param",
+    "run_query",
+]
+
+KG_FILE = "kg.ttl"  # the same name as kgbuild.build.KG_FILE (not imported: build pulls pyshacl)
+PARAM_TYPES = ("iri", "date", "string", "integer")
+FORMATS = ("table", "csv", "tsv", "json")
+ENGINES = ("rdflib", "oxigraph")
+DEFAULT_TIMEOUT = 30.0
+HEADER_PREFIX = "#+ "
+
+
+class QueryFailed(KgbuildError):
+    """A well-formed query that failed while running: stopped at the timeout, or an engine error."""
+
+    exit_code = 1
+
+
+# ---------------------------------------------------------------------------- stored queries
+
+
+@dataclass(frozen=True)
+class QueryParam:
+    name: str
+    type: str = "iri"
+    required: bool = True
+    example: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StoredQuery:
+    name: str
+    path: Path | None
+    text: str
+    summary: str = ""
+    description: str = ""
+    params: list[QueryParam] = field(default_factory=list)
+    inferred: bool = False
+    ordered: bool = False
+    tags: list[str] = field(default_factory=list)
+
+    def param(self, name: str) -> QueryParam | None:
+        return next((p for p in self.params if p.name == name), None)
+
+    @property
+    def where(self) -> str:
+        """How error messages name the query."""
+        return f"query '{self.name}'" if self.path is not None else "the query"
+
+
+_HEADER_KEYS = {"summary", "description", "params", "inferred", "ordered", "tags"}
+_PARAM_KEYS = {"name", "type", "required", "example", "description"}
+_VARNAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def parse_header(text: str, path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """The YAML of the ``#+ `` lines of ``text`` (an empty dict when there are none).
+
+    Raises InputError, located at the header's first line, when the header is not a YAML
+    mapping of the known keys or a parameter is malformed.
+    """
+    lines: list[str] = []
+    first: int | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(HEADER_PREFIX) or line.rstrip() == HEADER_PREFIX.rstrip():
+            first = first or number
+            lines.append(line[len(HEADER_PREFIX) :])
+    if not lines:
+        return {}
+
+    def fail(message: str) -> InputError:
+        return InputError(
+            f"query header: {message}", path, first, hint="see `kgbuild queries --help`"
+        )
+
+    try:
+        meta = yaml.safe_load("\n".join(lines))
+    except yaml.YAMLError as exc:
+        raise fail(f"not valid YAML ({' '.join(str(exc).split())})") from exc
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise fail("the #+ lines must form a YAML mapping (summary:, params:, ...)")
+    unknown = sorted(set(map(str, meta)) - _HEADER_KEYS)
+    if unknown:
+        raise fail(f"unknown key {unknown[0]!r}; the keys are {', '.join(sorted(_HEADER_KEYS))}")
+    params = meta.get("params") or []
+    if not isinstance(params, list):
+        raise fail("'params' must be a list of {name, type, required, example, description}")
+    seen: set[str] = set()
+    for param in params:
+        if not isinstance(param, dict) or "name" not in param:
+            raise fail(f"parameter {param!r} must be a mapping with a 'name'")
+        extra = sorted(set(map(str, param)) - _PARAM_KEYS)
+        if extra:
+            raise fail(f"unknown key {extra[0]!r} in parameter {param['name']!r}")
+        name = str(param["name"])
+        if not _VARNAME_RE.fullmatch(name):
+            raise fail(f"parameter name {name!r} is not a SPARQL variable name")
+        if name in seen:
+            raise fail(f"parameter {name!r} is declared twice")
+        seen.add(name)
+        if param.get("type", "iri") not in PARAM_TYPES:
+            raise fail(
+                f"parameter {name!r} has type {param.get('type')!r}; "
+                f"use one of {', '.join(PARAM_TYPES)}"
+            )
+        if not isinstance(param.get("required", True), bool):
+            raise fail(f"'required' of parameter {name!r} must be true or false")
+    for key in ("inferred", "ordered"):
+        if key in meta and not isinstance(meta[key], bool):
+            raise fail(f"{key!r} must be true or false")
+    return meta
+
+
+def parse_query_file(
+    text: str, name: str, path: str | os.PathLike[str] | None = None
+) -> StoredQuery:
+    """A StoredQuery from the text of a query with (or, for ad-hoc queries, without) a header."""
+    meta = parse_header(text, path)
+    tags = meta.get("tags") or []
+    return StoredQuery(
+        name=name,
+        path=Path(path) if path is not None else None,
+        text=text,
+        summary=" ".join(str(meta.get("summary") or "").split()),
+        description=str(meta.get("description") or "").strip(),
+        params=[
+            QueryParam(
+                name=str(p["name"]),
+                type=str(p.get("type", "iri")),
+                required=bool(p.get("required", True)),
+                example=None if p.get("example") is None else str(p["example"]),
+                description=" ".join(str(p.get("description") or "").split()),
+            )
+            for p in meta.get("params") or []
+        ],
+        inferred=bool(meta.get("inferred", False)),
+        ordered=bool(meta.get("ordered", False)),
+        tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
+    )
+
+
+def load_queries(queries_dir: str | os.PathLike[str] = "queries") -> dict[str, StoredQuery]:
+    """The stored queries ``queries_dir/*.rq`` by name (the file name without ``.rq``), sorted."""
+    directory = Path(queries_dir)
+    if not directory.is_dir():
+        raise InputError(
+            f"query directory '{display_path(directory)}' not found",
+            hint="run kgbuild from the repository root or give --queries DIR",
+        )
+    return {path.stem: _read_query(path) for path in sorted(directory.glob("*.rq"))}
+
+
+def _read_query(path: Path) -> StoredQuery:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError("not UTF-8 text", path, hint="save the query as UTF-8") from exc
+    except OSError as exc:
+        raise InputError(f"cannot read the query: {exc.strerror or exc}", path) from exc
+    return parse_query_file(text, path.stem, path)
+
+
+def read_query_file(path: str | os.PathLike[str]) -> StoredQuery:
+    """An ad-hoc query from a file (``kgbuild query --file``); it may have a ``#+`` header."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"query file '{display_path(p)}' not found")
+    query = _read_query(p)
+    return dataclasses.replace(query, name=display_path(p))
+
+
+def _param_signature(param: QueryParam) -> str:
+    return f"{param.name}:{param.type}{'' if param.required else '?'}"
+
+
+def format_query_list(queries: dict[str, StoredQuery]) -> str:
+    """One entry per query: its name and summary, then its parameters (``name:type``, ``?``
+    when optional) and whether it needs the inferred facts."""
+    if not queries:
+        return "no stored queries\n"
+    width = max(len(name) for name in queries) + 2
+    lines = []
+    for name, query in queries.items():
+        lines.append(f"{name:<{width}}{query.summary}".rstrip())
+        details = ["params: " + (" ".join(_param_signature(p) for p in query.params) or "none")]
+        if query.inferred:
+            details.append("needs the inferred facts")
+        lines.append(" " * width + "; ".join(details))
+    return "\n".join(lines) + "\n"
+
+
+def format_query_detail(query: StoredQuery) -> str:
+    """A stored query in full, for ``kgbuild queries NAME``."""
+    lines = [f"{query.name}: {query.summary}".rstrip()]
+    if query.description:
+        lines += ["", *textwrap.wrap(query.description, 88)]
+    lines += ["", "Parameters:" if query.params else "Parameters: none"]
+    for p in query.params:
+        head = f"  {p.name} ({p.type}, {'required' if p.required else 'optional'})"
+        lines.append(f"{head}: {p.description}" if p.description else head)
+        if p.example is not None:
+            lines.append(f"      example: {p.example}")
+    lines += [
+        "",
+        f"Inferred facts: {'needed' if query.inferred else 'not needed'}",
+        f"Ordered: {'yes' if query.ordered else 'no'}",
+        f"Tags: {', '.join(query.tags) or 'none'}",
+    ]
+    if query.path is not None:
+        lines.append(f"File: {display_path(query.path)}")
+    example = " ".join(
+        f"--param {p.name}={shlex.quote(p.example)}"
+        for p in query.params
+        if p.required and p.example is not None
+    )
+    lines += ["", f"Run: kgbuild query {query.name} {example}".rstrip()]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- the dataset
+
+# kg.ttl's SHA-256 -> (its graph, its inferred triples, or None until needed). Reasoning takes
+# seconds, so it is done once per content and process; the asserted graph is kept with it so the
+# blank nodes of both are the same.
+_CACHE: dict[str, tuple[Graph, Graph | None]] = {}
+
+
+class Dataset:
+    """The graph a query runs on: ``OUT/kg.ttl``, with the inferred facts unless asserted-only.
+
+    ``graph`` is the rdflib graph; ``store`` the same triples in an in-memory Oxigraph store,
+    made on first use. ``asserted`` is kg.ttl alone (parameter names resolve against it, so a
+    name means the same node with or without inference).
+    """
+
+    def __init__(self, graph: Graph, asserted: Graph, inferred: bool, path: Path | None = None):
+        self.graph = graph
+        self.asserted = asserted
+        self.inferred = inferred
+        self.path = path
+        self._store: ox.Store | None = None
+        self._names: dict[str, set[URIRef]] | None = None
+        self._labels: dict[URIRef, str] | None = None
+
+    @property
+    def store(self) -> ox.Store:
+        if self._store is None:
+            store = ox.Store()
+            data = self.graph.serialize(format="nt", encoding="utf-8")
+            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
+            self._store = store
+        return self._store
+
+    # -- names of nodes, for parameters given by name
+
+    def name_index(self) -> dict[str, set[URIRef]]:
+        """casefolded label or place name -> the nodes that have it."""
+        if self._names is None:
+            names: dict[str, set[URIRef]] = defaultdict(set)
+            labels: dict[URIRef, str] = {}
+            for node, label in sorted(self.asserted.subject_objects(RDFS.label)):
+                if isinstance(node, URIRef) and isinstance(label, Literal):
+                    names[_name_key(label)].add(node)
+                    labels.setdefault(node, str(label))
+            for place, name in self.asserted.subject_objects(KG.hasName):
+                for written in self.asserted.objects(name, KG.nameString):
+                    if isinstance(place, URIRef) and isinstance(written, Literal):
+                        names[_name_key(written)].add(place)
+            self._names = dict(names)
+            self._labels = labels
+        return self._names
+
+    def label(self, node: URIRef) -> str:
+        self.name_index()
+        assert self._labels is not None
+        return self._labels.get(node, "")
+
+    def has_node(self, iri: URIRef) -> bool:
+        g = self.graph
+        return (iri, None, None) in g or (None, None, iri) in g or (None, iri, None) in g
+
+
+def _name_key(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
+
+
+def _parse_kg(data: bytes, path: Path) -> Graph:
+    graph = Graph()
+    try:
+        graph.parse(data=data, format="turtle")
+    except Exception as exc:  # a damaged or foreign file: report it, no traceback
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(
+            f"cannot read '{display_path(path)}': {first}", hint="run `kgbuild build` again"
+        ) from exc
+    return graph
+
+
+def load_dataset(out_dir: str | os.PathLike[str] = "dist", inferred: bool = True) -> Dataset:
+    """The graph of ``out_dir/kg.ttl``, with its OWL 2 RL inferences when ``inferred``.
+
+    The inferences are computed here (a few seconds) and kept in memory for the process, keyed
+    by the file's content; nothing is written. InputError when kg.ttl is missing or unreadable.
+    """
+    path = Path(out_dir) / KG_FILE
+    if not path.is_file():
+        raise InputError(f"'{display_path(path)}' not found", hint="run `kgbuild build` first")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read '{display_path(path)}': {exc.strerror or exc}") from exc
+    key = hashlib.sha256(data).hexdigest()
+    if key in _CACHE:
+        asserted, inferences = _CACHE[key]
+    else:
+        asserted, inferences = _parse_kg(data, path), None
+    if not inferred:
+        _CACHE[key] = (asserted, inferences)
+        return Dataset(asserted, asserted, False, path)
+    if inferences is None:
+        from kgbuild.reason import infer  # owlrl is only needed here
+
+        inferences = infer(asserted)
+    _CACHE[key] = (asserted, inferences)
+    graph = Graph()
+    for triple in asserted:
+        graph.add(triple)
+    for triple in inferences:
+        graph.add(triple)
+    return Dataset(graph, asserted, True, path)
+
+
+# ---------------------------------------------------------------------------- parameters
+
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_INTEGER_RE = re.compile(r"[+-]?[0-9]+")
+_ABSOLUTE_IRI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://)?[^\s<>\"{}|^`\\]+")
+_RELATIVE_IRI_RE = re.compile(r"[^\s<>\"{}|^`\\:]+")
+_PREFIXED_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)?:([^\s<>\"{}|^`\\]*)")
+_MAX_CANDIDATES = 8
+
+
+def resolve_param(param: QueryParam, value: str, dataset: Dataset) -> Node:
+    """The RDF term ``value`` stands for, as a parameter of type ``param.type``.
+
+    - ``iri``: ``<IRI>`` (absolute, or relative to the data base ``https://w3id.org/kgbuild/id/``
+      as in kg.ttl: ``<place/x>``), a bare absolute IRI, a prefixed name (``kg:Completed``,
+      ``id:place/x``) or a name: an ``rdfs:label`` or a place name (``kg:nameString``), matched
+      whole and case-insensitively. The node must be in the graph.
+    - ``date``: ``YYYY-MM-DD``, a real day, bound as ``xsd:date``.
+    - ``integer``: decimal digits with an optional sign, bound as ``xsd:integer``.
+    - ``string``: the text itself, a plain literal.
+
+    InputError (exit 2) for a malformed value, an unknown IRI, or an unknown or ambiguous name;
+    the message lists the candidates.
+    """
+    where = f"parameter {param.name!r}"
+    if param.type == "string":
+        return Literal(value)
+    if param.type == "integer":
+        text = value.strip()
+        if not _INTEGER_RE.fullmatch(text):
+            raise InputError(f"{where}: {value!r} is not an integer", hint="write digits, e.g. 3")
+        return Literal(int(text), datatype=XSD.integer)
+    if param.type == "date":
+        text = value.strip()
+        try:
+            if not _DATE_RE.fullmatch(text):
+                raise ValueError
+            date.fromisoformat(text)
+        except ValueError:
+            raise InputError(
+                f"{where}: {value!r} is not a date", hint="write a real day as YYYY-MM-DD"
+            ) from None
+        return Literal(text, datatype=XSD.date)
+    if param.type != "iri":
+        raise InputError(f"{where}: unknown parameter type {param.type!r}")
+    return _resolve_node(where, value, dataset)
+
+
+def _resolve_node(where: str, value: str, dataset: Dataset) -> URIRef:
+    text = value.strip()
+    iri: str | None = None
+    if text.startswith("<") and text.endswith(">"):
+        inner = text[1:-1]
+        if _ABSOLUTE_IRI_RE.fullmatch(inner) and ("://" in inner or inner.startswith("urn:")):
+            iri = inner
+        elif _RELATIVE_IRI_RE.fullmatch(inner):
+            iri = ID_BASE + inner
+        else:
+            raise InputError(
+                f"{where}: {value!r} is not an IRI",
+                hint="write <https://...>, <place/slug> (relative to the data base) or a name",
+            )
+    else:
+        match = _PREFIXED_RE.fullmatch(text)
+        if match and (match.group(1) or "") in PREFIXES and "://" not in text:
+            iri = PREFIXES[match.group(1) or ""] + match.group(2)
+        elif _ABSOLUTE_IRI_RE.fullmatch(text) and ("://" in text or text.startswith("urn:")):
+            iri = text
+    if iri is not None:
+        node = URIRef(iri)
+        if not dataset.has_node(node):
+            raise InputError(
+                f"{where}: no node {_compact_iri(iri)} in the graph",
+                hint=_suggest(dataset, text, iri),
+            )
+        return node
+    matches = dataset.name_index().get(_name_key(text), set())
+    if len(matches) == 1:
+        return next(iter(matches))
+    if matches:
+        listed = "; ".join(_candidate(dataset, n) for n in sorted(matches))
+        raise InputError(
+            f"{where}: the name {value!r} is ambiguous, it names {len(matches)} nodes: {listed}",
+            hint="give the IRI instead",
+        )
+    raise InputError(f"{where}: no node is named {value!r}", hint=_suggest(dataset, text, None))
+
+
+def _candidate(dataset: Dataset, node: URIRef) -> str:
+    label = dataset.label(node)
+    return f'"{label}" {_compact_iri(str(node))}' if label else _compact_iri(str(node))
+
+
+def _suggest(dataset: Dataset, text: str, iri: str | None) -> str:
+    index = dataset.name_index()
+    close: list[URIRef] = []
+    if iri is not None:
+        nodes = sorted({n for ns in index.values() for n in ns})
+        by_name = {_compact_iri(str(n)): n for n in nodes}
+        wanted = _compact_iri(iri)
+        close = [by_name[c] for c in difflib.get_close_matches(wanted, by_name, 5, 0.8)]
+    else:
+        for key in difflib.get_close_matches(_name_key(text), index, _MAX_CANDIDATES, 0.7):
+            close.extend(n for n in sorted(index[key]) if n not in close)
+    if not close:
+        return "give a label, a place name or an IRI of the graph (`kgbuild query place-names`)"
+    listed = "; ".join(_candidate(dataset, n) for n in close[:_MAX_CANDIDATES])
+    return f"did you mean: {listed}"
+
+
+# ---------------------------------------------------------------------------- safety checks
+
+
+def check_read_only(text: str, where: str = "the query") -> str:
+    """Parse ``text`` and return its form (``SELECT`` or ``ASK``); refuse everything else.
+
+    InputError when it is not SPARQL, is an update, is a CONSTRUCT or DESCRIBE, uses SERVICE
+    (a federated query would go to the network), or has FROM / FROM NAMED (which rdflib would
+    dereference). Nothing is run.
+    """
+    try:
+        parsed = parseQuery(text)
+    except Exception as exc:
+        operations = _update_operations(text)
+        if operations == [] or not text.strip():
+            raise InputError(f"{where} is empty", hint="write a SELECT or ASK query") from None
+        if operations is not None:
+            raise InputError(
+                f"{where} is a SPARQL update ({', '.join(operations)}), refused: "
+                "queries are read-only",
+                hint="kgbuild runs SELECT and ASK queries and never changes the graph",
+            ) from None
+        raise InputError(f"{where} is not valid SPARQL: {_one_line(exc)}") from None
+    form = parsed[1]
+    name = getattr(form, "name", "")
+    if _find(parsed, "ServiceGraphPattern"):
+        raise InputError(
+            f"{where} uses SERVICE; queries run offline on the built graph only",
+            hint="remove the SERVICE clause",
+        )
+    if dict.get(form, "datasetClause"):
+        raise InputError(
+            f"{where} has FROM or FROM NAMED; queries run on the built graph only and load nothing",
+            hint="remove the FROM clauses",
+        )
+    if name == "SelectQuery":
+        return "SELECT"
+    if name == "AskQuery":
+        return "ASK"
+    raise InputError(
+        f"{where} is a {name.removesuffix('Query').upper()} query",
+        hint="only SELECT and ASK queries are supported",
+    )
+
+
+_UPDATE_OPERATIONS = {
+    "InsertData": "INSERT DATA",
+    "DeleteData": "DELETE DATA",
+    "DeleteWhere": "DELETE WHERE",
+    "Modify": "DELETE/INSERT",
+}
+
+
+def _update_operations(text: str) -> list[str] | None:
+    """The operations of ``text`` as a SPARQL update (``["DROP"]``), None if it is not one."""
+    try:
+        update = parseUpdate(text)
+    except Exception:
+        return None
+    names = []
+    for request in update.get("request", None) or []:
+        name = getattr(request, "name", "")
+        name = _UPDATE_OPERATIONS.get(name, name.upper())
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def _find(tree: Any, name: str) -> bool:
+    if isinstance(tree, CompValue):
+        if tree.name == name:
+            return True
+        return any(_find(v, name) for v in tree.values())
+    if isinstance(tree, dict):
+        return any(_find(v, name) for v in tree.values())
+    if isinstance(tree, (list, tuple)) or type(tree).__name__ == "ParseResults":
+        return any(_find(v, name) for v in tree)
+    return False
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+# ---------------------------------------------------------------------------- running
+
+
+@dataclass
+class QueryResult:
+    variables: list[str]
+    rows: list[dict[str, Node]]  # unbound variables are absent
+    ordered: bool = False
+    boolean: bool | None = None  # the answer of an ASK query (then variables and rows are empty)
+
+
+def run_query(
+    query: StoredQuery | str,
+    dataset: Dataset,
+    params: dict[str, str] | None = None,
+    engine: str = "rdflib",
+    timeout: float | None = DEFAULT_TIMEOUT,
+) -> QueryResult:
+    """Run a stored query (or the text of an ad-hoc one, which may carry a ``#+`` header) over
+    ``dataset`` with ``params`` (name -> value as the user wrote it, see ``resolve_param``).
+
+    Everything that can be checked before running is: the engine, the query (read-only, no
+    SERVICE, no FROM), the parameters (all known, the required ones given, each value
+    resolved); InputError otherwise. The query then runs in a forked worker process, stopped
+    after ``timeout`` seconds (QueryFailed); ``None`` or ``0`` runs it in this process with no
+    limit. Terms come back as rdflib terms, the same from both engines.
+    """
+    if isinstance(query, str):
+        query = parse_query_file(query, "query")
+    if engine not in ENGINES:
+        raise InputError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
+    where = query.where
+    form = check_read_only(query.text, where)
+    bindings = _bind(query, params or {}, dataset, where)
+    if engine == "oxigraph":
+        dataset.store  # noqa: B018 - load the store before the worker forks, outside the timer
+    if timeout and _can_fork():
+        outcome = _run_in_worker(engine, query.text, bindings, dataset, timeout, where)
+    else:
+        outcome = _execute(engine, query.text, bindings, dataset)
+    if form == "ASK":
+        return QueryResult([], [], query.ordered, bool(outcome))
+    variables, rows = outcome
+    return QueryResult(variables, rows, query.ordered)
+
+
+def check_params(query: StoredQuery, params: dict[str, str], where: str | None = None) -> None:
+    """InputError unless every name in ``params`` is a parameter of ``query`` and every
+    required parameter is given (the values are checked by ``resolve_param``)."""
+    where = where or query.where
+    declared = {p.name for p in query.params}
+    listing = ", ".join(
+        f"{p.name} ({p.type}, {'required' if p.required else 'optional'})" for p in query.params
+    )
+    for name in params:
+        if name not in declared:
+            raise InputError(
+                f"{where} has no parameter {name!r}",
+                hint=f"its parameters are: {listing}"
+                if listing
+                else "it declares no parameters (an ad-hoc query declares them in a #+ header)",
+            )
+    missing = [p.name for p in query.params if p.required and p.name not in params]
+    if missing:
+        raise InputError(
+            f"{where} needs the parameter{'s' if len(missing) > 1 else ''} {', '.join(missing)}",
+            hint=f"give --param NAME=VALUE; its parameters are: {listing}",
+        )
+
+
+def _bind(
+    query: StoredQuery, params: dict[str, str], dataset: Dataset, where: str
+) -> dict[str, Node]:
+    check_params(query, params, where)
+    declared = {p.name: p for p in query.params}
+    return {
+        name: resolve_param(declared[name], str(value), dataset) for name, value in params.items()
+    }
+
+
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _execute(engine: str, text: str, bindings: dict[str, Node], dataset: Dataset) -> Any:
+    if engine == "oxigraph":
+        return _execute_oxigraph(text, bindings, dataset.store)
+    return _execute_rdflib(text, bindings, dataset.graph)
+
+
+def _execute_rdflib(text: str, bindings: dict[str, Node], graph: Graph) -> Any:
+    import rdflib.plugins.sparql as sparql
+
+    sparql.SPARQL_LOAD_GRAPHS = False  # belt and braces: FROM is refused before this
+    result = graph.query(text, initBindings={Variable(k): v for k, v in bindings.items()})
+    if result.type == "ASK":
+        return bool(result.askAnswer)
+    variables = [str(v) for v in result.vars or []]
+    rows = []
+    for row in result:
+        values = row.asdict()  # type: ignore[union-attr]
+        rows.append({v: _norm(values[v]) for v in variables if values.get(v) is not None})
+    return variables, rows
+
+
+def _execute_oxigraph(text: str, bindings: dict[str, Node], store: ox.Store) -> Any:
+    substitutions = {ox.Variable(k): _to_ox(v) for k, v in bindings.items()}
+    result = store.query(text, substitutions=substitutions or None)
+    if isinstance(result, ox.QueryBoolean):
+        return bool(result)
+    variables = [v.value for v in result.variables]
+    rows = []
+    for solution in result:
+        row = {}
+        for v in variables:
+            term = solution[v]
+            if term is not None:
+                row[v] = _from_ox(term)
+        rows.append(row)
+    return variables, rows
+
+
+def _to_ox(term: Node) -> Any:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"cannot bind {term!r}")
+
+
+def _from_ox(term: Any) -> Node:
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        if datatype == str(XSD.string):
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(datatype))
+    raise TypeError(f"unsupported term in a result: {term!r}")
+
+
+def _norm(term: Node) -> Node:
+    """RDF 1.1: a simple literal is an xsd:string; both come back as a plain Literal."""
+    if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
+        return Literal(str(term))
+    return term
+
+
+def _worker(conn: Any, engine: str, text: str, bindings: dict[str, Node], dataset: Dataset) -> None:
+    try:
+        conn.send(("ok", _execute(engine, text, bindings, dataset)))
+    except BaseException as exc:  # report every failure to the parent, which raises it
+        detail = _one_line(exc)
+        if not isinstance(exc, Exception):
+            detail = type(exc).__name__
+        with contextlib.suppress(Exception):  # the parent then reports a worker that died
+            conn.send(("error", f"{type(exc).__name__}: {detail}", traceback.format_exc()))
+    finally:
+        conn.close()
+
+
+def _run_in_worker(
+    engine: str,
+    text: str,
+    bindings: dict[str, Node],
+    dataset: Dataset,
+    timeout: float,
+    where: str,
+) -> Any:
+    ctx = multiprocessing.get_context("fork")
+    receiver, sender = ctx.Pipe(duplex=False)
+    process = ctx.Process(
+        target=_worker, args=(sender, engine, text, bindings, dataset), daemon=True
+    )
+    process.start()
+    sender.close()
+    try:
+        # Receive while waiting: a large result would otherwise fill the pipe and block.
+        if not receiver.poll(timeout):
+            raise QueryFailed(
+                f"{where} stopped after {timeout:g} s without finishing",
+                hint="raise --timeout SECONDS or make the query narrower",
+            )
+        try:
+            message = receiver.recv()
+        except EOFError:
+            process.join(1)
+            raise QueryFailed(
+                f"{where} failed: the worker process ended (exit code {process.exitcode}) "
+                "without an answer",
+                hint=f"try --engine {'rdflib' if engine == 'oxigraph' else 'oxigraph'}",
+            ) from None
+    finally:
+        receiver.close()
+        if process.is_alive():
+            process.terminate()
+            process.join(2)
+            if process.is_alive():
+                process.kill()
+        process.join()
+    if message[0] == "ok":
+        return message[1]
+    raise QueryFailed(f"{where} failed on {engine}: {message[1]}")
+
+
+# ---------------------------------------------------------------------------- output
+
+
+def format_results(result: QueryResult, fmt: str = "table") -> str:
+    """``result`` as text: ``json``, ``csv`` and ``tsv`` follow the W3C SPARQL 1.1 Query Results
+    JSON, CSV and TSV formats; ``table`` is aligned columns for a terminal. Ends with a newline.
+    """
+    if fmt == "json":
+        return _json(result)
+    if fmt == "csv":
+        return _csv(result)
+    if fmt == "tsv":
+        return _tsv(result)
+    if fmt == "table":
+        return _table(result)
+    raise InputError(f"unknown format {fmt!r}", hint=f"use one of {', '.join(FORMATS)}")
+
+
+def _json_term(term: Node) -> dict[str, str]:
+    if isinstance(term, URIRef):
+        return {"type": "uri", "value": str(term)}
+    if isinstance(term, BNode):
+        return {"type": "bnode", "value": str(term)}
+    if isinstance(term, Literal):
+        out = {"type": "literal", "value": str(term)}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype is not None and term.datatype != XSD.string:
+            out["datatype"] = str(term.datatype)
+        return out
+    raise TypeError(f"cannot write {term!r}")
+
+
+def _json(result: QueryResult) -> str:
+    if result.boolean is not None:
+        doc: dict[str, Any] = {"head": {}, "boolean": result.boolean}
+    else:
+        doc = {
+            "head": {"vars": list(result.variables)},
+            "results": {
+                "bindings": [
+                    {v: _json_term(row[v]) for v in result.variables if v in row}
+                    for row in result.rows
+                ]
+            },
+        }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _csv(result: QueryResult) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    if result.boolean is not None:
+        writer.writerow(["true" if result.boolean else "false"])
+        return out.getvalue()
+    writer.writerow(result.variables)
+    for row in result.rows:
+        writer.writerow([_csv_term(row[v]) if v in row else "" for v in result.variables])
+    return out.getvalue()
+
+
+def _csv_term(term: Node) -> str:
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    return str(term)
+
+
+_TSV_ESCAPES = {
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+_IRI_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
+
+
+def _nt_term(term: Node) -> str:
+    if isinstance(term, URIRef):
+        return f"<{str(term).translate(_IRI_ESCAPES)}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        text = f'"{str(term).translate(_TSV_ESCAPES)}"'
+        if term.language:
+            return f"{text}@{term.language}"
+        if term.datatype is not None and term.datatype != XSD.string:
+            return f"{text}^^<{term.datatype}>"
+        return text
+    raise TypeError(f"cannot write {term!r}")
+
+
+def _tsv(result: QueryResult) -> str:
+    if result.boolean is not None:
+        return ("true" if result.boolean else "false") + "\n"
+    lines = ["\t".join(f"?{v}" for v in result.variables)]
+    for row in result.rows:
+        lines.append("\t".join(_nt_term(row[v]) if v in row else "" for v in result.variables))
+    return "\n".join(lines) + "\n"
+
+
+# -- the table
+
+MAX_CELL = 72  # a longer value is cut with an ellipsis; csv, tsv and json give it whole
+# Datatypes whose values read unambiguously without a ^^type suffix.
+_PLAIN_DATATYPES = {
+    str(XSD[t])
+    for t in (
+        *("string", "boolean", "date", "dateTime", "dateTimeStamp", "time", "gYear"),
+        *("gYearMonth", "integer", "decimal", "double", "float", "long", "int", "short"),
+        *("byte", "positiveInteger", "nonNegativeInteger", "negativeInteger"),
+        *("nonPositiveInteger", "unsignedLong", "unsignedInt"),
+    )
+} | {"http://www.opengis.net/ont/geosparql#wktLiteral"}
+_TABLE_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
+
+
+def _compact_iri(iri: str) -> str:
+    best = ""
+    for namespace in PREFIXES.values():
+        if namespace != ID_BASE and iri.startswith(namespace) and len(namespace) > len(best):
+            best = namespace
+    if best:
+        local = iri[len(best) :]
+        if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", local) and not local.endswith("."):
+            prefix = next(p for p, ns in PREFIXES.items() if ns == best)
+            return f"{prefix}:{local}"
+    if iri.startswith(ID_BASE) and _RELATIVE_IRI_RE.fullmatch(iri[len(ID_BASE) :]):
+        return f"<{iri[len(ID_BASE) :]}>"
+    return f"<{iri}>"
+
+
+def _table_term(term: Node, show_lang: bool) -> str:
+    if isinstance(term, URIRef):
+        return _compact_iri(str(term))
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    if isinstance(term, Literal):
+        text = str(term).translate(_TABLE_ESCAPES)
+        if term.language and show_lang:
+            return f"{text}@{term.language}"
+        if term.datatype is not None and str(term.datatype) not in _PLAIN_DATATYPES:
+            return f"{text}^^{_compact_iri(str(term.datatype))}"
+        return text
+    return str(term)
+
+
+def _width(text: str) -> int:
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+def _cut(text: str) -> str:
+    if _width(text) <= MAX_CELL:
+        return text
+    out = ""
+    for c in text:
+        if _width(out + c) > MAX_CELL - 1:
+            break
+        out += c
+    return out + "…"
+
+
+def _table(result: QueryResult) -> str:
+    if result.boolean is not None:
+        return ("true" if result.boolean else "false") + "\n"
+    variables = result.variables
+    # Language tags are shown in a column whose literals are in more than one language.
+    languages: dict[str, set[str | None]] = defaultdict(set)
+    for row in result.rows:
+        for v, term in row.items():
+            if isinstance(term, Literal):
+                languages[v].add(term.language)
+    show = {v: len(languages[v]) > 1 for v in variables}
+    cells = [
+        [_cut(_table_term(row[v], show[v])) if v in row else "" for v in variables]
+        for row in result.rows
+    ]
+    widths = [max([_width(v), *(_width(r[i]) for r in cells)]) for i, v in enumerate(variables)]
+
+    def line(values: list[str]) -> str:
+        padded = [value + " " * (widths[i] - _width(value)) for i, value in enumerate(values)]
+        return "  ".join(padded).rstrip()
+
+    lines = [line(variables), line(["-" * w for w in widths])]
+    lines.extend(line(r) for r in cells)
+    n = len(result.rows)
+    lines.append(f"{n} row{'s' if n != 1 else ''}")
+    return "\n".join(lines) + "\n"
