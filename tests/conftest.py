@@ -102,3 +102,13 @@ def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("repo-dist")
     build(ROOT / "ontology", ROOT / "data", out)
     return out
+
+
+@pytest.fixture(scope="session")
+def real_build(tmp_path_factory: pytest.TempPathFactory):
+    """The real repository built once per session (with its OWL 2 RL closure): the
+    BuildResult, whose ``reasoning`` and ``outputs`` the reasoning tests read."""
+    from kgbuild.build import build
+
+    out = tmp_path_factory.mktemp("real-build")
+    return build(ROOT / "ontology", ROOT / "data", out)

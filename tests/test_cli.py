@@ -50,7 +50,9 @@ def test_build_prints_summary_and_output_path(project):
     result = project.run("build")
     assert result.exit_code == 0, result.stderr
     assert "Events" in result.stdout and "kg:ArmyEntry" in result.stdout
-    assert result.stdout.rstrip().endswith("Wrote dist/kg.ttl")
+    assert result.stdout.rstrip().endswith(
+        "Wrote dist/kg.ttl\nWrote dist/inferred.ttl\nWrote dist/kg-closure.ttl"
+    )
     assert (project.out / "kg.ttl").is_file()
 
 

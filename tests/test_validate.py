@@ -186,7 +186,7 @@ def test_build_prints_warnings_and_writes(shaped):
     result = shaped.run("build")
     assert result.exit_code == 0, result.stderr
     assert "Warning" in result.stderr and "0 violations, 1 warning, 1 info" in result.stderr
-    assert result.stdout.rstrip().endswith("Wrote dist/kg.ttl")
+    assert "Wrote dist/kg.ttl\n" in result.stdout
     assert (shaped.out / "kg.ttl").read_bytes() != PREVIOUS
     quiet = shaped.run("build", "-q")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")

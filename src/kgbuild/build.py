@@ -10,13 +10,41 @@ from rdflib import Graph, URIRef
 
 from kgbuild.load import LoadedData, load_data
 from kgbuild.ontology import load_ontology
-from kgbuild.serialize import write_turtle
+from kgbuild.reason import Reasoning, check_consistent, closure, reason
+from kgbuild.serialize import atomic_write_bytes, serialize_turtle
 from kgbuild.stats import Summary, summarize
-from kgbuild.validate import ShapeViolations, ValidationReport, validate_inputs
+from kgbuild.validate import (
+    Locator,
+    ShapeViolations,
+    Validation,
+    ValidationReport,
+    validate_inputs,
+)
 
-__all__ = ["KG_FILE", "BuildResult", "ShapeViolations", "build", "load_inputs"]
+__all__ = [
+    "CLOSURE_FILE",
+    "INFERRED_FILE",
+    "KG_FILE",
+    "BuildResult",
+    "ReasonResult",
+    "ShapeViolations",
+    "build",
+    "load_inputs",
+    "reason_inputs",
+]
 
 KG_FILE = "kg.ttl"
+INFERRED_FILE = "inferred.ttl"
+CLOSURE_FILE = "kg-closure.ttl"
+
+INFERRED_HEADER = (
+    "# kgbuild {version}: the facts the OWL 2 RL closure of kg.ttl adds to it (owlrl), cleaned.\n"
+    "# Generated file: edit the sources and run `kgbuild build` instead of editing this.\n"
+)
+CLOSURE_HEADER = (
+    "# kgbuild {version}: kg.ttl together with inferred.ttl, for stores that do not reason.\n"
+    "# Generated file: edit the sources and run `kgbuild build` instead of editing this.\n"
+)
 
 
 @dataclass
@@ -27,6 +55,16 @@ class BuildResult:
     output: Path  # the kg.ttl written
     summary: Summary
     validation: ValidationReport  # no violations; warnings and infos, if any
+    reasoning: Reasoning | None = None
+    outputs: tuple[Path, ...] = ()  # every file written, kg.ttl last
+
+
+@dataclass
+class ReasonResult:
+    graph: Graph  # ontology + data
+    reasoning: Reasoning  # consistent
+    outputs: tuple[Path, ...]  # inferred.ttl, kg-closure.ttl
+    validation: ValidationReport
 
 
 def load_inputs(
@@ -37,25 +75,83 @@ def load_inputs(
     return ontology, load_data(data_dir, ontology)
 
 
+def _checked(
+    ontology_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str]
+) -> tuple[Validation, Reasoning]:
+    """Validate, then reason and check consistency; raises on any failure."""
+    checked = validate_inputs(ontology_dir, data_dir)
+    if not checked.report.conforms:
+        raise ShapeViolations(checked.report)
+    reasoning = reason(checked.graph)
+    check_consistent(reasoning, Locator(checked.data.locations, ontology_dir))
+    return checked, reasoning
+
+
+def _reasoning_files(
+    graph: Graph, reasoning: Reasoning, out_dir: str | os.PathLike[str]
+) -> list[tuple[Path, bytes]]:
+    from kgbuild import __version__
+
+    out = Path(out_dir)
+    return [
+        (
+            out / INFERRED_FILE,
+            serialize_turtle(
+                reasoning.inferred, header=INFERRED_HEADER.format(version=__version__)
+            ),
+        ),
+        (
+            out / CLOSURE_FILE,
+            serialize_turtle(
+                closure(graph, reasoning.inferred),
+                header=CLOSURE_HEADER.format(version=__version__),
+            ),
+        ),
+    ]
+
+
+def _write_all(files: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
+    # Everything is serialised before the first file is written, so a failure before this
+    # point writes nothing; each file is replaced atomically.
+    for path, data in files:
+        atomic_write_bytes(path, data)
+    return tuple(path for path, _ in files)
+
+
+def reason_inputs(
+    ontology_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+) -> ReasonResult:
+    """Load, check and validate as ``build`` does, compute the OWL 2 RL closure, check it for
+    inconsistencies (Inconsistency, exit 1) and write ``out_dir/inferred.ttl`` and
+    ``out_dir/kg-closure.ttl`` atomically. ``kg.ttl`` is not written."""
+    checked, reasoning = _checked(ontology_dir, data_dir)
+    outputs = _write_all(_reasoning_files(checked.graph, reasoning, out_dir))
+    return ReasonResult(checked.graph, reasoning, outputs, checked.report)
+
+
 def build(
     ontology_dir: str | os.PathLike[str],
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
 ) -> BuildResult:
     """Load and check everything, validate it against the SHACL shapes (``ontology_dir/shapes``),
-    then write ``out_dir/kg.ttl`` atomically.
+    compute the OWL 2 RL closure and check it, then write ``out_dir/inferred.ttl``,
+    ``out_dir/kg-closure.ttl`` and ``out_dir/kg.ttl``, each atomically.
 
     Nothing is written unless every check passes, so a failed build leaves the old output:
     InputError for unreadable input, DataErrors for the loader's checks, ShapeViolations (with
-    the whole report) when the graph violates a shape. Warnings do not stop the build; they are
-    in the result's ``validation`` report.
+    the whole report) when the graph violates a shape, Inconsistency when the closure is
+    inconsistent. Warnings do not stop the build; they are in the result's ``validation``
+    report.
     """
-    checked = validate_inputs(ontology_dir, data_dir)
-    if not checked.report.conforms:
-        raise ShapeViolations(checked.report)
+    checked, reasoning = _checked(ontology_dir, data_dir)
     graph = checked.graph
     output = Path(out_dir) / KG_FILE
-    write_turtle(graph, output)
+    # kg.ttl first: if the disk fails midway, the main product is the one most likely current.
+    files = [(output, serialize_turtle(graph)), *_reasoning_files(graph, reasoning, out_dir)]
+    outputs = _write_all(files)
     return BuildResult(
         graph,
         checked.ontology,
@@ -63,4 +159,6 @@ def build(
         output,
         summarize(graph),
         checked.report,
+        reasoning,
+        outputs,
     )

@@ -11,7 +11,7 @@ import click
 from rdflib import Graph
 
 from kgbuild import __version__
-from kgbuild.build import KG_FILE, build
+from kgbuild.build import KG_FILE, build, reason_inputs
 from kgbuild.errors import InputError, KgbuildError, display_path
 from kgbuild.query import (
     DEFAULT_TIMEOUT,
@@ -28,6 +28,7 @@ from kgbuild.query import (
     run_query,
 )
 from kgbuild.query import FORMATS as QUERY_FORMATS
+from kgbuild.reason import format_reasoning
 from kgbuild.serialize import atomic_write_bytes
 from kgbuild.stats import format_summary, summarize
 from kgbuild.validate import (
@@ -156,7 +157,33 @@ def build_command(data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: bool
         if result.validation.results:
             click.echo(format_report(result.validation), err=True)
         click.echo(format_summary(result.summary))
-        click.echo(f"Wrote {display_path(result.output)}")
+        for path in result.outputs:
+            click.echo(f"Wrote {display_path(path)}")
+
+
+@cli.command("reason", epilog=EXIT_CODES)
+@input_options
+def reason_command(data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: bool) -> None:
+    """Compute the OWL 2 RL closure and write OUT/inferred.ttl and OUT/kg-closure.ttl.
+
+    Loads, checks and validates ONTOLOGY/*.ttl and DATA/**/*.yaml as build does, runs the
+    OWL 2 RL rules (owlrl) over ontology + data and checks the result for inconsistencies (a
+    node in two disjoint classes, a member of owl:Nothing, a functional property with two
+    values, ...), each reported with the node's FILE:LINE. Then it writes inferred.ttl (only
+    the triples the reasoner added, cleaned of literal subjects, x owl:sameAs x, statements
+    about the RDF/RDFS/OWL/XSD vocabularies and literal typing) and kg-closure.ttl (the graph
+    of kg.ttl plus inferred.ttl, for stores that do not reason). kg.ttl itself is written by
+    build, which does all this too. Nothing is written when a check fails.
+    """
+    try:
+        result = reason_inputs(ontology_dir, data_dir, out_dir)
+    except ShapeViolations as exc:
+        click.echo(format_report(exc.report, violations_only=True), err=True)
+        raise
+    if not quiet:
+        click.echo(format_reasoning(result.reasoning))
+        for path in result.outputs:
+            click.echo(f"Wrote {display_path(path)}")
 
 
 VALIDATE_EPILOG = """\b
@@ -440,6 +467,62 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
             raise InputError(f"--param {name!r} is given twice", hint="give each parameter once")
         params[name] = text
     return params
+
+
+EXPLAIN_EPILOG = """\b
+The triple is one argument, "SUBJECT PREDICATE OBJECT" (or three arguments), each
+term an IRI (<https://...>, <place/slug>), a prefixed name (kg:partOf) or a name
+(an rdfs:label or a place name, whole and case-insensitive); quote a name with
+spaces inside the string: "\\"Lachin District\\" kg:partOf Azerbaijan". The
+predicate may be `a` (rdf:type).
+
+\b
+Text output, one triple a line, premises indented under what they prove:
+  TRIPLE  [asserted]  FILE:LINE     stated in ontology/*.ttl or data/*.yaml
+  TRIPLE  [RULE]                    derived by the OWL 2 RL rule RULE (W3C name)
+  TRIPLE  [owlrl]                   in owlrl's closure, no explanation available
+
+\b
+Exit codes:
+  0  the triple holds (asserted or inferred)
+  1  the triple is neither asserted nor inferred
+  2  bad usage or unreadable input: malformed triple, unknown or ambiguous
+     name, missing OUT/kg.ttl
+"""
+
+
+@cli.command("explain", epilog=EXPLAIN_EPILOG)
+@click.argument("statement", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+    help="text: an indented proof tree; json: the same tree as nested objects.",
+)
+@out_option
+@data_option
+@ontology_option
+def explain_command(
+    statement: tuple[str, ...], fmt: str, out_dir: Path, data_dir: Path, ontology_dir: Path
+) -> None:
+    """Say why a triple holds in OUT/kg.ttl: asserted, or inferred by which OWL 2 RL rule.
+
+    For an inferred triple, prints the proof: the rule and the premises it was applied to,
+    each proved in turn down to asserted triples (with the file and line that state them,
+    where DATA and ONTOLOGY still have them).
+    """
+    import json
+
+    from kgbuild.explain import explain_statement, format_proof, proof_json
+
+    proof = explain_statement(statement, out_dir, ontology_dir, data_dir)
+    if fmt == "json":
+        click.echo(json.dumps(proof_json(proof), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_proof(proof), nl=False)
 
 
 def main() -> None:

@@ -1,0 +1,323 @@
+"""OWL 2 RL reasoning (kgbuild reason, and build): the inferences on the real data, the cleaned
+inferred.ttl and kg-closure.ttl, a differential check against plain owlrl, and inconsistencies.
+
+The real closure is computed once per session (``real_build`` in conftest.py).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import owlrl
+import pyoxigraph
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.compare import isomorphic
+
+from kgbuild.build import CLOSURE_FILE, INFERRED_FILE, KG_FILE
+from kgbuild.cli import cli
+from kgbuild.errors import DataErrors
+from kgbuild.namespaces import ID_BASE, KG, OWL, RDF, RDFS, XSD
+from kgbuild.reason import Inconsistency, check_consistent, reason
+from kgbuild.serialize import serialize_turtle
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "reason"
+ID = Namespace(ID_BASE)
+SEM = Namespace("http://semanticweb.cs.vu.nl/2009/11/sem/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+
+
+@pytest.fixture(scope="module")
+def full(real_build) -> Graph:
+    return real_build.graph + real_build.reasoning.inferred
+
+
+def objects(graph: Graph, s: URIRef, p: URIRef) -> set[URIRef]:
+    return set(graph.objects(s, p))
+
+
+def select(graph: Graph, query: str) -> set[tuple[str, ...]]:
+    rows = graph.query(query, initNs={"kg": KG, "sem": SEM, "prov": PROV, "id": ID, "rdf": RDF})
+    return {tuple(str(v) for v in row) for row in rows}
+
+
+# -- the inferences, on the real data
+
+
+def test_part_of_is_transitive(real_build, full):
+    inferred = real_build.reasoning.inferred
+    assert (ID["place/berdzor-lachin"], KG.partOf, ID["country/azerbaijan"]) in inferred
+    assert (ID["place/berdzor-lachin"], KG.partOf, ID["country/azerbaijan"]) not in (
+        real_build.graph
+    )
+    assert objects(full, ID["place/lachin-district"], KG.partOf) == {ID["country/azerbaijan"]}
+
+
+def test_inverses(real_build, full):
+    inferred = real_build.reasoning.inferred
+    for s, o in real_build.graph.subject_objects(KG.controlledBy):
+        assert (o, KG.controls, s) in full
+    assert any(True for _ in real_build.graph.subject_objects(KG.controlledBy))
+    assert (ID["place/lachin-district"], KG.hasPart, ID["place/berdzor-lachin"]) in inferred
+    assert (ID["country/azerbaijan"], KG.hasPart, ID["place/berdzor-lachin"]) in inferred
+
+
+def test_signatories_are_parties(real_build, full):
+    graph = real_build.graph
+    chain = {
+        (a, person)
+        for a, sig in graph.subject_objects(KG.hasSignature)
+        for person in graph.objects(sig, KG.signer)
+    }
+    assert chain, "the data have signatures"
+    assert set(full.subject_objects(KG.hasSignatory)) == chain
+    assert not set(graph.subject_objects(KG.hasSignatory)), "all signatories are inferred"
+    for a, person in chain:
+        assert (a, KG.hasParty, person) in full
+
+
+def test_domains_and_ranges_type_nodes(real_build):
+    inferred = real_build.reasoning.inferred
+    # kg:occurredIn has domain kg:Event and range kg:Place.
+    assert (ID["event/flag-removal-lachin"], RDF.type, KG.Event) in inferred
+    assert (ID["place/berdzor-lachin"], RDF.type, KG.Place) in inferred
+    for s, o in real_build.graph.subject_objects(KG.occurredIn):
+        assert (s, RDF.type, KG.Event) in real_build.graph + inferred
+        assert (o, RDF.type, KG.Place) in real_build.graph + inferred
+
+
+def test_events_are_in_every_enclosing_territory(real_build, full):
+    # Asserted: the flag came down from the municipality building (kg:removedFrom, a
+    # sub-property of kg:occurredIn), which is part of Berdzor / Lachin.
+    flag = ID["event/flag-removal-lachin"]
+    assert objects(real_build.graph, flag, KG.occurredIn) == set()
+    assert objects(real_build.graph, flag, KG.removedFrom) == {
+        ID["place/lachin-municipality-building"]
+    }
+    assert objects(full, flag, KG.occurredIn) == {
+        ID["place/lachin-municipality-building"],
+        ID["place/berdzor-lachin"],
+        ID["place/lachin-district"],
+        ID["place/lachin-corridor-settlements"],
+        ID["country/azerbaijan"],
+    }
+
+
+def test_sem_and_prov_queries_see_the_events(real_build, full):
+    asserted = real_build.graph
+    events = {s for s in full.subjects(RDF.type, KG.Event)}
+    assert len(events) == 26  # README: Events 26
+    sem_events = {URIRef(r[0]) for r in select(full, "SELECT ?e { ?e a sem:Event }")}
+    prov_activities = {URIRef(r[0]) for r in select(full, "SELECT ?e { ?e a prov:Activity }")}
+    assert sem_events == events
+    assert events <= prov_activities
+    assert not select(asserted, "SELECT ?e { ?e a sem:Event }")
+    places = select(full, f"SELECT ?p {{ <{ID_BASE}event/flag-removal-lachin> sem:hasPlace ?p }}")
+    assert {
+        f"{ID_BASE}place/berdzor-lachin",
+        f"{ID_BASE}place/lachin-district",
+        f"{ID_BASE}country/azerbaijan",
+    } <= {r[0] for r in places}
+    according = select(full, "SELECT ?x ?a { ?x sem:accordingTo ?a }")
+    assert according == {(str(s), str(o)) for s, o in asserted.subject_objects(KG.accordingTo)}
+    assert according
+
+
+# -- the files
+
+
+def test_inferred_is_clean(real_build):
+    vocab = (str(RDF), str(RDFS), str(OWL), str(XSD))
+    for s, p, o in real_build.reasoning.inferred:
+        assert not isinstance(s, Literal)
+        assert not (p == OWL.sameAs and s == o)
+        assert not (isinstance(s, URIRef) and str(s).startswith(vocab))
+        assert not (p == RDF.type and str(o).startswith(str(XSD)))
+        assert "daml.org" not in str(s) + str(p) + str(o)  # owlrl's error records
+    assert not set(real_build.graph) & set(real_build.reasoning.inferred)
+
+
+_INTEGERS = {XSD.positiveInteger, XSD.nonNegativeInteger, XSD.integer}
+
+
+def integers(graph: Graph) -> Graph:
+    def norm(node):
+        if isinstance(node, Literal) and node.datatype in _INTEGERS:
+            return Literal(str(int(node)), datatype=XSD.integer)
+        return node
+
+    result = Graph()
+    for s, p, o in graph:
+        result.add((s, p, norm(o)))
+    return result
+
+
+def test_files_load_in_rdflib_and_oxigraph(real_build):
+    out = real_build.output.parent
+    assert [p.name for p in real_build.outputs] == [KG_FILE, INFERRED_FILE, CLOSURE_FILE]
+    expected = {
+        INFERRED_FILE: real_build.reasoning.inferred,
+        CLOSURE_FILE: real_build.graph + real_build.reasoning.inferred,
+    }
+    for name, graph in expected.items():
+        data = (out / name).read_bytes()
+        assert isomorphic(Graph().parse(data=data, format="turtle"), graph), name
+        store = pyoxigraph.Store()
+        store.load(data, format=pyoxigraph.RdfFormat.TURTLE)
+        assert len(store) == len(graph), name
+        back = Graph().parse(
+            data=store.dump(
+                format=pyoxigraph.RdfFormat.N_TRIPLES, from_graph=pyoxigraph.DefaultGraph()
+            ),
+            format="nt",
+        )
+        # Oxigraph's store keeps xsd:positiveInteger and the like as xsd:integer (README).
+        assert isomorphic(integers(back), integers(graph)), name
+        assert serialize_turtle(Graph().parse(data=data, format="turtle"), header="") == (
+            serialize_turtle(graph, header="")
+        ), f"{name} is written deterministically"
+
+
+def test_differential_against_plain_owlrl(real_build):
+    asserted = real_build.graph
+    plain = Graph()
+    for t in asserted:
+        plain.add(t)
+    owlrl.DeductiveClosure(
+        owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False
+    ).expand(plain)
+    added = {t for t in plain if t not in asserted}
+    vocab = (str(RDF), str(RDFS), str(OWL), str(XSD))
+    junk = {
+        "literal subject": {t for t in added if isinstance(t[0], Literal)},
+        "x owl:sameAs x": {t for t in added if t[1] == OWL.sameAs and t[0] == t[2]},
+        "vocabulary term": {
+            t for t in added if isinstance(t[0], URIRef) and str(t[0]).startswith(vocab)
+        },
+        "literal typing": {t for t in added if t[1] == RDF.type and str(t[2]).startswith(str(XSD))},
+    }
+    all_junk = set().union(*junk.values())
+    assert all(junk.values()), {k: len(v) for k, v in junk.items()}
+    assert added - all_junk == set(real_build.reasoning.inferred)
+    assert len(added) == real_build.reasoning.added
+    # Consistent data: owlrl recorded no error.
+    assert not list(
+        plain.subjects(
+            RDF.type, URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
+        )
+    )
+
+
+def test_reason_cli_on_the_real_repo(real_build, tmp_path, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["reason", "--out", str(out)], prog_name="kgbuild")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines[:4]] == [
+        "Asserted",
+        "Inferred",
+        "Inferred,",
+        "Seconds",
+    ]
+    assert lines[0].split()[-1] == f"{len(real_build.graph):,}"
+    assert lines[2].split()[-1] == f"{len(real_build.reasoning.inferred):,}"
+    assert sorted(p.name for p in out.iterdir()) == [INFERRED_FILE, CLOSURE_FILE]
+    built = real_build.output.parent
+    for name in (INFERRED_FILE, CLOSURE_FILE):
+        assert (out / name).read_bytes() == (built / name).read_bytes()
+
+
+# -- inconsistencies
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory) -> Path:
+    """A copy of the real data with the three inconsistent fixtures added."""
+    root = tmp_path_factory.mktemp("broken")
+    shutil.copytree(ROOT / "data", root / "data")
+    for fixture in sorted(FIXTURES.glob("*.yaml")):
+        shutil.copy(fixture, root / "data" / f"zz-{fixture.name}")
+    return root
+
+
+EXPECTED_ERRORS = [
+    "data/zz-functional-literal.yaml:4: inconsistent: <fixture/day> has 2 values of the "
+    'functional property kg:earliest: "2020-11-30"^^xsd:date, "2020-12-01"^^xsd:date; '
+    "it can have only one; check the property and its sub-properties",
+    "data/zz-disjoint-asserted.yaml:4: inconsistent: <fixture/event-and-place> is in disjoint "
+    "classes kg:Event and kg:Place; a node can be in only one of them; check its type and the "
+    "properties whose rdfs:domain or rdfs:range type it",
+    "data/zz-disjoint-inferred.yaml:4: inconsistent: <fixture/place-with-a-place> is in "
+    "disjoint classes kg:Event and kg:Place; a node can be in only one of them; check its type "
+    "and the properties whose rdfs:domain or rdfs:range type it",
+    "the graph is inconsistent: 3 problems",
+]
+
+
+@pytest.mark.parametrize("command", ["reason", "build"])
+def test_inconsistency_is_reported_with_file_and_line(broken, command, monkeypatch):
+    monkeypatch.chdir(broken)
+    result = CliRunner().invoke(
+        cli, [command, "--ontology", str(ROOT / "ontology")], prog_name="kgbuild"
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.splitlines() == [f"kgbuild: error: {e}" for e in EXPECTED_ERRORS]
+    assert result.stdout == ""
+    assert not (broken / "dist").exists(), "nothing is written"
+
+
+def test_each_fixture_alone_is_inconsistent(broken, real_build):
+    """Each fixture, added alone to the real graph, gives exactly its own problem."""
+    from kgbuild.load import load_data
+    from kgbuild.ontology import load_ontology
+
+    data = load_data(broken / "data", load_ontology(ROOT / "ontology"))
+    real = set(real_build.graph)
+    for node in ("fixture/day", "fixture/event-and-place", "fixture/place-with-a-place"):
+        graph = Graph()
+        for t in real:
+            graph.add(t)
+        for t in data.graph.triples((ID[node], None, None)):
+            graph.add(t)
+        reasoning = reason(graph)
+        assert [p.nodes for p in reasoning.problems] == [(ID[node],)], node
+        with pytest.raises(Inconsistency):
+            check_consistent(reasoning)
+
+
+EX = Namespace("https://w3id.org/kgbuild/id/ex/")
+
+
+def test_owl_nothing_and_owlrl_messages():
+    graph = Graph()
+    graph.add((EX.a, RDF.type, OWL.Nothing))
+    graph.add((EX.b, OWL.sameAs, EX.c))
+    graph.add((EX.b, OWL.differentFrom, EX.c))
+    reasoning = reason(graph)
+    messages = [p.message for p in reasoning.problems]
+    assert "<ex/a> is a member of owl:Nothing" in messages
+    assert any(
+        m.startswith("owlrl: 'sameAs' and 'differentFrom' cannot be used") and "<ex/b>" in m
+        for m in messages
+    ), messages
+    with pytest.raises(DataErrors) as info:
+        check_consistent(reasoning, lambda n: (Path("data/x.yaml"), 7) if n == EX.a else None)
+    assert info.value.lines()[0] == (
+        "data/x.yaml:7: inconsistent: <ex/a> is a member of owl:Nothing; "
+        "no node can be; check the class axioms it falls under"
+    )
+
+
+def test_functional_literals_same_value_is_no_conflict():
+    graph = Graph()
+    p = URIRef("https://w3id.org/kgbuild/ontology#order")
+    graph.add((p, RDF.type, OWL.FunctionalProperty))
+    graph.add((EX.a, p, Literal("3", datatype=XSD.integer)))
+    graph.add((EX.a, p, Literal("03", datatype=XSD.integer)))
+    assert reason(graph).problems == []
+    graph.add((EX.a, p, Literal("4", datatype=XSD.integer)))
+    assert [pr.nodes for pr in reason(graph).problems] == [(EX.a,)]
