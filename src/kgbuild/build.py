@@ -29,7 +29,9 @@ __all__ = [
     "ReasonResult",
     "ShapeViolations",
     "build",
+    "check_and_reason",
     "load_inputs",
+    "write_all",
     "reason_inputs",
 ]
 
@@ -75,7 +77,7 @@ def load_inputs(
     return ontology, load_data(data_dir, ontology)
 
 
-def _checked(
+def check_and_reason(
     ontology_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str]
 ) -> tuple[Validation, Reasoning]:
     """Validate, then reason and check consistency; raises on any failure."""
@@ -110,7 +112,7 @@ def _reasoning_files(
     ]
 
 
-def _write_all(files: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
+def write_all(files: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
     # Everything is serialised before the first file is written, so a failure before this
     # point writes nothing; each file is replaced atomically.
     for path, data in files:
@@ -126,8 +128,8 @@ def reason_inputs(
     """Load, check and validate as ``build`` does, compute the OWL 2 RL closure, check it for
     inconsistencies (Inconsistency, exit 1) and write ``out_dir/inferred.ttl`` and
     ``out_dir/kg-closure.ttl`` atomically. ``kg.ttl`` is not written."""
-    checked, reasoning = _checked(ontology_dir, data_dir)
-    outputs = _write_all(_reasoning_files(checked.graph, reasoning, out_dir))
+    checked, reasoning = check_and_reason(ontology_dir, data_dir)
+    outputs = write_all(_reasoning_files(checked.graph, reasoning, out_dir))
     return ReasonResult(checked.graph, reasoning, outputs, checked.report)
 
 
@@ -146,12 +148,12 @@ def build(
     inconsistent. Warnings do not stop the build; they are in the result's ``validation``
     report.
     """
-    checked, reasoning = _checked(ontology_dir, data_dir)
+    checked, reasoning = check_and_reason(ontology_dir, data_dir)
     graph = checked.graph
     output = Path(out_dir) / KG_FILE
     # kg.ttl first: if the disk fails midway, the main product is the one most likely current.
     files = [(output, serialize_turtle(graph)), *_reasoning_files(graph, reasoning, out_dir)]
-    outputs = _write_all(files)
+    outputs = write_all(files)
     return BuildResult(
         graph,
         checked.ontology,

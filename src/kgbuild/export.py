@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic, to_canonical_graph
 from rdflib.namespace import DCAT, VOID
 
-from kgbuild.build import _checked, _write_all
+from kgbuild.build import check_and_reason, write_all
 from kgbuild.errors import InputError, display_path
 from kgbuild.namespaces import DCTERMS, ID_BASE, KG, KG_ONTOLOGY, OWL, PREFIXES, RDF, XSD
 from kgbuild.serialize import serialize_turtle
@@ -276,7 +276,7 @@ def export(
     from kgbuild import __version__
 
     chosen = [f for f in EXPORT_FORMATS if f in set(formats)]
-    checked, reasoning = _checked(ontology_dir, data_dir)
+    checked, reasoning = check_and_reason(ontology_dir, data_dir)
     merged = checked.graph
     graphs = export_graphs(checked.ontology, merged, reasoning.inferred)
     counts = {name: len(g) for name, g in graphs.items()}
@@ -308,5 +308,5 @@ def export(
             ),
         )
     )
-    outputs = _write_all(files)
+    outputs = write_all(files)
     return ExportResult({**graphs, VOID_GRAPH: void}, outputs, counts)
