@@ -24,6 +24,16 @@ FIXTURE = ROOT / "tests" / "fixtures" / "mini"
 REAL_CONTEXT = ROOT / "data" / "context.jsonld"
 
 
+def write_file(path: Path, text: str | bytes) -> Path:
+    """Write ``text`` (dedented) or bytes to ``path``, creating its folders."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    return path
+
+
 @dataclass
 class Project:
     """A mini kgbuild project in a temporary directory (which is also the working directory,
@@ -45,13 +55,7 @@ class Project:
 
     def write(self, rel: str, text: str | bytes) -> Path:
         """Write a file under data/ (dedented when text)."""
-        path = self.data / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
+        return write_file(self.data / rel, text)
 
     def load(self) -> LoadedData:
         return load_data(self.data, load_ontology(self.ontology))

@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner, Result
 from rdflib import Graph, Literal, URIRef
 
+from conftest import write_file
 from kgbuild.cli import cli
 from kgbuild.load import MAX_FILE_BYTES, MAX_TOTAL_BYTES
 from kgbuild.namespaces import ID_BASE, KG, RDFS, SKOS
@@ -39,13 +40,7 @@ class Repo:
     root: Path
 
     def write(self, rel: str, text: str | bytes) -> Path:
-        path = self.root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(text, bytes):
-            path.write_bytes(text)
-        else:
-            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
-        return path
+        return write_file(self.root / rel, text)
 
     def fixture(self, nodes: str) -> Path:
         """data/zz-fixture.yaml with the given (dedented) node records under "@graph"."""

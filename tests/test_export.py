@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from rdflib import BNode, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from conftest import ROOT, SRC, Project
@@ -27,6 +27,7 @@ from kgbuild.export import (
     void_graph,
 )
 from kgbuild.namespaces import DCTERMS, KG, RDF
+from kgbuild.query import from_oxigraph_term
 
 # Open namespaces: rdflib's closed DCAT has no dcat:version (DCAT 3).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")
@@ -71,20 +72,6 @@ def _normalised(graph: Graph) -> Graph:
     return out
 
 
-def _from_ox(term: object) -> object:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == str(XSD.string):
-            return Literal(term.value)  # a simple literal, as rdflib parses it
-        return Literal(term.value, datatype=URIRef(term.datatype.value))
-    raise TypeError(term)
-
-
 def _ox_graphs(path: Path) -> dict[URIRef | None, Graph]:
     """The graphs pyoxigraph parses from ``path`` (None: the default graph)."""
     graphs: dict[URIRef | None, Graph] = {}
@@ -93,7 +80,7 @@ def _ox_graphs(path: Path) -> dict[URIRef | None, Graph]:
             None if isinstance(quad.graph_name, ox.DefaultGraph) else URIRef(quad.graph_name.value)
         )
         graphs.setdefault(name, Graph()).add(
-            (_from_ox(quad.subject), _from_ox(quad.predicate), _from_ox(quad.object))
+            tuple(from_oxigraph_term(t) for t in (quad.subject, quad.predicate, quad.object))
         )
     return graphs
 

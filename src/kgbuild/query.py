@@ -55,6 +55,7 @@ from kgbuild.errors import InputError, KgbuildError, display_path
 from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDFS, XSD
 
 __all__ = [
+    "from_oxigraph_term",
     "ENGINES",
     "FORMATS",
     "PARAM_TYPES",
@@ -719,7 +720,7 @@ def _execute_oxigraph(text: str, bindings: dict[str, Node], store: ox.Store) -> 
         for v in variables:
             term = solution[v]
             if term is not None:
-                row[v] = _from_ox(term)
+                row[v] = from_oxigraph_term(term)
         rows.append(row)
     return variables, rows
 
@@ -738,7 +739,7 @@ def _to_ox(term: Node) -> Any:
     raise TypeError(f"cannot bind {term!r}")
 
 
-def _from_ox(term: Any) -> Node:
+def from_oxigraph_term(term: Any) -> Node:
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
