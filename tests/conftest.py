@@ -116,3 +116,84 @@ def real_build(tmp_path_factory: pytest.TempPathFactory):
 
     out = tmp_path_factory.mktemp("real-build")
     return build(ROOT / "ontology", ROOT / "data", out)
+
+
+# ---------------------------------------------------------------------------- a real Oxigraph
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def oxigraph_command() -> str:
+    """The `oxigraph` server of the `oxigraph` package (installed with the test extra)."""
+    import sysconfig
+
+    found = shutil.which("oxigraph") or shutil.which("oxigraph", path=sysconfig.get_path("scripts"))
+    if found is None:
+        pytest.fail("the `oxigraph` command is missing: pip install -e '.[test]'")
+    return found
+
+
+class OxigraphServer:
+    """`oxigraph serve` (or `serve-read-only`) on 127.0.0.1 and a free port, with its store
+    in ``location``; started, killed and restarted by the tests."""
+
+    def __init__(self, location: Path, read_only: bool = False) -> None:
+        self.location = location
+        self.read_only = read_only
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> OxigraphServer:
+        import time
+        import urllib.error
+        import urllib.request
+
+        self.port = free_port()
+        mode = "serve-read-only" if self.read_only else "serve"
+        self.process = subprocess.Popen(
+            [oxigraph_command(), mode, "--location", str(self.location)]
+            + ["--bind", f"127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                error = self.process.stderr.read().decode() if self.process.stderr else ""
+                pytest.fail(f"oxigraph {mode} exited: {error}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/query?query=ASK%7B%7D", timeout=2):
+                    return self
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.1)
+        self.stop()
+        pytest.fail("oxigraph did not start within 30 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        if self.process is not None and self.process.stderr:
+            self.process.stderr.close()
+        self.process = None
+
+    def kill(self) -> None:
+        """Die at once, as a crashed server does."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait()

@@ -100,10 +100,12 @@ def test_builds_in_separate_processes_are_byte_identical(project, tmp_path):
         out = tmp_path / f"out-{seed}"
         proc = run_module("build", "--quiet", "--out", str(out), cwd=project.root, seed=seed)
         assert proc.returncode == 0, proc.stderr
-        outputs.append((out / "kg.ttl").read_bytes())
-    assert outputs[0] == outputs[1]
-    in_process = build(project.ontology, project.data, tmp_path / "here").output.read_bytes()
-    assert in_process == outputs[0]
+        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
+    assert len(outputs[0]) == 7
+    assert outputs[0] == outputs[1]  # every file, not only kg.ttl
+    here = tmp_path / "here"
+    build(project.ontology, project.data, here)
+    assert {p.name: p.read_bytes() for p in here.iterdir()} == outputs[0]
 
 
 def test_serializer_escapes_and_odd_terms():
@@ -138,7 +140,15 @@ def test_serializer_handles_shared_and_cyclic_blank_nodes():
 def test_failing_build_keeps_old_output(project):
     build(project.ontology, project.data, project.out)
     before = {p.name: p.read_bytes() for p in project.out.iterdir()}
-    assert sorted(before) == ["inferred.ttl", "kg-closure.ttl", "kg.ttl"]
+    assert sorted(before) == [
+        "inferred.ttl",
+        "kg-closure.ttl",
+        "kg.jsonld",
+        "kg.nt",
+        "kg.trig",
+        "kg.ttl",
+        "void.ttl",
+    ]
     project.write(
         "zz.yaml", '"@context": context.jsonld\n"@graph":\n  - id: place/z\n    lable: Z\n'
     )

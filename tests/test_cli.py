@@ -51,9 +51,34 @@ def test_build_prints_summary_and_output_path(project):
     assert result.exit_code == 0, result.stderr
     assert "Events" in result.stdout and "kg:ArmyEntry" in result.stdout
     assert result.stdout.rstrip().endswith(
-        "Wrote dist/kg.ttl\nWrote dist/inferred.ttl\nWrote dist/kg-closure.ttl"
+        "Wrote dist/kg.ttl\nWrote dist/inferred.ttl\nWrote dist/kg-closure.ttl\n"
+        "Wrote dist/kg.nt\nWrote dist/kg.jsonld\nWrote dist/kg.trig\nWrote dist/void.ttl"
     )
     assert (project.out / "kg.ttl").is_file()
+
+
+def test_build_format_chooses_the_other_serialisations(project):
+    result = project.run("build", "--format", "ntriples", "--format", "trig")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in project.out.iterdir()) == [
+        "inferred.ttl",
+        "kg-closure.ttl",
+        "kg.nt",
+        "kg.trig",
+        "kg.ttl",
+        "void.ttl",
+    ]
+    void = (project.out / "void.ttl").read_text(encoding="utf-8")
+    # The description lists the files written, and only those.
+    assert '"kg.trig"' in void and '"kg-closure.ttl"' in void and '"kg.jsonld"' not in void
+    result = project.run("build", "--format", "none", "--out", "bare")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (project.root / "bare").iterdir()) == [
+        "inferred.ttl",
+        "kg-closure.ttl",
+        "kg.ttl",
+        "void.ttl",
+    ]
 
 
 def test_build_quiet_prints_nothing(project):

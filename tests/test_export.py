@@ -15,6 +15,7 @@ from rdflib.compare import isomorphic
 
 from conftest import ROOT, SRC, Project
 from kgbuild import __version__
+from kgbuild.build import export
 from kgbuild.export import (
     DATA_GRAPH,
     DATASET,
@@ -23,7 +24,6 @@ from kgbuild.export import (
     ONTOLOGY_GRAPH,
     VOID_GRAPH,
     ExportResult,
-    export,
     void_graph,
 )
 from kgbuild.namespaces import DCTERMS, KG, RDF

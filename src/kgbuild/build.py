@@ -1,13 +1,16 @@
-"""The build stage: ontology + data -> one graph, written to ``<out>/kg.ttl``."""
+"""The build stage: ontology + data -> one checked, reasoned graph, written to ``<out>/`` as
+Turtle (kg.ttl, inferred.ttl, kg-closure.ttl), the other export formats and void.ttl."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, URIRef
 
+from kgbuild.export import EXPORT_FORMATS, ExportResult, export_files
 from kgbuild.load import LoadedData, load_data
 from kgbuild.ontology import load_ontology
 from kgbuild.reason import Reasoning, check_consistent, closure, reason
@@ -30,6 +33,7 @@ __all__ = [
     "ShapeViolations",
     "build",
     "check_and_reason",
+    "export",
     "load_inputs",
     "write_all",
     "reason_inputs",
@@ -58,7 +62,7 @@ class BuildResult:
     summary: Summary
     validation: ValidationReport  # no violations; warnings and infos, if any
     reasoning: Reasoning | None = None
-    outputs: tuple[Path, ...] = ()  # every file written, kg.ttl last
+    outputs: tuple[Path, ...] = ()  # every file written, kg.ttl first
 
 
 @dataclass
@@ -137,10 +141,12 @@ def build(
     ontology_dir: str | os.PathLike[str],
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
+    formats: Iterable[str] = tuple(EXPORT_FORMATS),
 ) -> BuildResult:
     """Load and check everything, validate it against the SHACL shapes (``ontology_dir/shapes``),
-    compute the OWL 2 RL closure and check it, then write ``out_dir/inferred.ttl``,
-    ``out_dir/kg-closure.ttl`` and ``out_dir/kg.ttl``, each atomically.
+    compute the OWL 2 RL closure and check it, then write to ``out_dir``, each file atomically:
+    ``kg.ttl``, ``inferred.ttl``, ``kg-closure.ttl``, the other export ``formats`` (``kg.nt``,
+    ``kg.jsonld``, ``kg.trig``; all by default) and ``void.ttl``.
 
     Nothing is written unless every check passes, so a failed build leaves the old output:
     InputError for unreadable input, DataErrors for the loader's checks, ShapeViolations (with
@@ -150,17 +156,44 @@ def build(
     """
     checked, reasoning = check_and_reason(ontology_dir, data_dir)
     graph = checked.graph
-    output = Path(out_dir) / KG_FILE
+    reasoning_files = _reasoning_files(graph, reasoning, out_dir)
+    exported = export_files(
+        checked.ontology,
+        graph,
+        reasoning.inferred,
+        data_dir,
+        out_dir,
+        {"turtle", *formats},
+        also_written=[path.name for path, _ in reasoning_files],
+    )
     # kg.ttl first: if the disk fails midway, the main product is the one most likely current.
-    files = [(output, serialize_turtle(graph)), *_reasoning_files(graph, reasoning, out_dir)]
-    outputs = write_all(files)
+    kg_file, *others = exported.files
+    outputs = write_all([kg_file, *reasoning_files, *others])
     return BuildResult(
         graph,
         checked.ontology,
         checked.data.locations,
-        output,
+        kg_file[0],
         summarize(graph),
         checked.report,
         reasoning,
         outputs,
     )
+
+
+def export(
+    ontology_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    formats: Iterable[str] = tuple(EXPORT_FORMATS),
+    endpoint: str | None = None,
+) -> ExportResult:
+    """Check, validate and reason as ``build`` does (the same errors, nothing written on
+    failure), then write only the chosen ``formats`` (names of EXPORT_FORMATS) and
+    ``void.ttl`` to ``out_dir``, each atomically; ``endpoint`` goes into the description."""
+    checked, reasoning = check_and_reason(ontology_dir, data_dir)
+    exported = export_files(
+        checked.ontology, checked.graph, reasoning.inferred, data_dir, out_dir, formats, endpoint
+    )
+    exported.outputs = write_all(exported.files)
+    return exported

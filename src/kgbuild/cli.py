@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -11,9 +12,9 @@ import click
 from rdflib import Graph
 
 from kgbuild import __version__
-from kgbuild.build import KG_FILE, build, reason_inputs
+from kgbuild.build import CLOSURE_FILE, KG_FILE, build, export, reason_inputs
 from kgbuild.errors import InputError, KgbuildError, display_path
-from kgbuild.export import EXPORT_FORMATS, export
+from kgbuild.export import EXPORT_FORMATS
 from kgbuild.query import (
     DEFAULT_TIMEOUT,
     ENGINES,
@@ -51,9 +52,11 @@ Build a knowledge graph from an OWL ontology and YAML-LD data.
 
 kgbuild reads the ontology (ontology/*.ttl, Turtle) and the data (data/**/*.yaml: JSON-LD
 written as YAML, sharing data/context.jsonld), checks every record against the context and the
-ontology, validates the graph against the SHACL shapes (ontology/shapes/*.ttl), and writes the
-merged graph as deterministic Turtle to dist/kg.ttl. Problems are reported one per line as
-FILE:LINE: what is wrong; how to fix it. It never uses the network.
+ontology, validates the graph against the SHACL shapes (ontology/shapes/*.ttl), reasons over it
+(OWL 2 RL) and writes it to dist/: kg.ttl, inferred.ttl, kg-closure.ttl, kg.nt, kg.jsonld,
+kg.trig and void.ttl, each deterministic. Problems are reported one per line as FILE:LINE: what
+is wrong; how to fix it. Only push, serve and query --endpoint use the network, and only the
+address you give them.
 """
 
 EXIT_CODES = """\b
@@ -138,18 +141,47 @@ def cli() -> None:
     pass
 
 
-@cli.command("build", epilog=EXIT_CODES)
+BUILD_EPILOG = """\b
+Files (in OUT):
+  kg.ttl          Turtle: the ontology and every asserted fact
+  inferred.ttl    the triples OWL 2 RL reasoning adds (see `kgbuild reason --help`)
+  kg-closure.ttl  kg.ttl + inferred.ttl, for stores that do not reason
+  kg.nt           N-Triples of kg.ttl, lines sorted      (--format ntriples)
+  kg.jsonld       JSON-LD of kg.ttl, the project context  (--format jsonld)
+  kg.trig         TriG: one named graph each for the ontology, the data, the
+                  inferred triples, each source document, the description (--format trig)
+  void.ttl        VoID / DCAT description of the dataset
+
+"""
+
+
+@cli.command("build", epilog=BUILD_EPILOG + EXIT_CODES)
 @input_options
-def build_command(data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: bool) -> None:
-    """Check and validate the data, then write OUT/kg.ttl (ontology + data).
+@click.option(
+    "--format",
+    "-f",
+    "formats",
+    type=click.Choice([*(f for f in EXPORT_FORMATS if f != "turtle"), "all", "none"]),
+    multiple=True,
+    default=("all",),
+    show_default=True,
+    help="Which of the other serialisations to write besides the Turtle files and void.ttl; "
+    "repeat for several.",
+)
+def build_command(
+    data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: bool, formats: tuple[str, ...]
+) -> None:
+    """Check, validate and reason over the data, then write the graph to OUT.
 
     Every problem in the data is reported. The graph is validated against the SHACL shapes in
-    ONTOLOGY/shapes/ before anything is written: on a violation the report is printed and
-    nothing is written, so an existing kg.ttl is kept as it was. Warnings are printed (not with
-    --quiet) and the build goes on.
+    ONTOLOGY/shapes/ and checked for inconsistencies before anything is written: on a
+    violation the report is printed and nothing is written, so the files of the last good
+    build are kept as they were. Warnings are printed (not with --quiet) and the build goes
+    on. Every file is deterministic: the same inputs give the same bytes.
     """
+    chosen = set(EXPORT_FORMATS) if "all" in formats else set(formats) - {"none"}
     try:
-        result = build(ontology_dir, data_dir, out_dir)
+        result = build(ontology_dir, data_dir, out_dir, chosen)
     except ShapeViolations as exc:
         # The report first (violations only with --quiet), then the error line.
         click.echo(format_report(exc.report, violations_only=quiet), err=True)
@@ -297,7 +329,8 @@ def stats(out_dir: Path, quiet: bool) -> None:
 QUERY_EXIT_CODES = """\b
 Exit codes:
   0  success (also when the query has no rows)
-  1  the query failed while running: stopped at --timeout, or an engine error
+  1  the query failed while running: stopped at --timeout, an engine error, or
+     an --endpoint that cannot be reached or answers with an error
   2  bad usage or unreadable input, found before anything runs: unknown query or
      parameter, missing required parameter, malformed value, unknown or ambiguous
      name, invalid SPARQL, an update / SERVICE / FROM, missing OUT/kg.ttl
@@ -353,11 +386,14 @@ Parameters (--param NAME=VALUE, repeatable; see `kgbuild queries NAME`):
            ("Berdzor", "stepanakert", "Lachin District")
   date     YYYY-MM-DD (bound as xsd:date)
   integer  digits, e.g. 3;   string  the text as given
-Values are bound by the engine, never pasted into the query text.
+Values are bound by the engine, never pasted into the query text; with
+--endpoint they go in a VALUES block of escaped terms at the start of WHERE.
 
 \b
-Queries are read-only and offline: updates (INSERT, DELETE, LOAD, CLEAR,
-DROP, ...), SERVICE and FROM / FROM NAMED are refused before running.
+Queries are read-only: updates (INSERT, DELETE, LOAD, CLEAR, DROP, ...) are
+refused before running. A local run is offline: SERVICE and FROM / FROM NAMED
+are refused too. With --endpoint they are passed on to the server, and
+--timeout bounds each HTTP request.
 
 """
     + QUERY_EXIT_CODES
@@ -414,9 +450,19 @@ DROP, ...), SERVICE and FROM / FROM NAMED are refused before running.
     metavar="SECONDS",
     help="Stop the query after this long (exit 1).",
 )
+@click.option(
+    "--endpoint",
+    default=None,
+    metavar="URL",
+    help="Run the query on this SPARQL 1.1 endpoint (Oxigraph .../query, Fuseki "
+    ".../DATASET/sparql, GraphDB .../repositories/REPO, Virtuoso .../sparql) instead of "
+    "OUT/kg.ttl; user:password@ in the URL is sent as basic authentication.",
+)
 @out_option
 @queries_option
+@click.pass_context
 def query_command(
+    ctx: click.Context,
     name: str | None,
     query_file: Path | None,
     param_values: tuple[str, ...],
@@ -424,6 +470,7 @@ def query_command(
     engine: str,
     asserted_only: bool,
     timeout: float,
+    endpoint: str | None,
     out_dir: Path,
     queries_dir: Path,
 ) -> None:
@@ -432,6 +479,11 @@ def query_command(
     The graph includes the facts inferred from the ontology (OWL 2 RL), computed when the
     query runs, unless --asserted-only. A stored query whose header says `inferred: false`
     gets the same answer without them, so it skips that step and runs faster.
+
+    With --endpoint URL the query runs on that server instead, with the same parameters and
+    output formats: names are looked up in what the server holds, and the values are bound
+    in a VALUES block. The server answers from the triples it holds (load kg-closure.ttl, or
+    let the store reason, to have the inferred facts).
     """
     if (name is None) == (query_file is None):
         raise InputError(
@@ -446,6 +498,18 @@ def query_command(
         assert name is not None
         query = _pick_query(load_queries(queries_dir), name, queries_dir)
         inferred = query.inferred and not asserted_only
+    if endpoint is not None:
+        for option in ("engine", "asserted_only"):
+            if ctx.get_parameter_source(option) != click.core.ParameterSource.DEFAULT:
+                raise InputError(
+                    f"--{option.replace('_', '-')} applies to local runs, not with --endpoint",
+                    hint="the server decides how it runs the query and which triples it holds",
+                )
+        from kgbuild.remote import run_remote_query
+
+        result = run_remote_query(query, endpoint, params, timeout)
+        click.echo(format_results(result, fmt).encode("utf-8"), nl=False)
+        return
     # Everything that can fail cheaply is checked before the graph is loaded and reasoned on.
     check_read_only(query.text, query.where)
     check_params(query, params)
@@ -468,6 +532,145 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
             raise InputError(f"--param {name!r} is given twice", hint="give each parameter once")
         params[name] = text
     return params
+
+
+PUSH_EPILOG = """\b
+Graph Store endpoints (--endpoint):
+  Oxigraph    http://HOST:7878/store
+  Jena Fuseki http://HOST:3030/DATASET/data
+  GraphDB     http://HOST:7200/repositories/REPO/rdf-graphs/service
+For these the update endpoint is derived (Oxigraph /update, Fuseki /DATASET/update,
+GraphDB /repositories/REPO/statements); for others give --update-endpoint.
+
+\b
+No partial graph: the file is first stored in a staging graph
+(<https://w3id.org/kgbuild/graph/staging/...>), then moved into place by one
+SPARQL Update (MOVE with --replace, else ADD and DROP), so the target graph is
+either the old one or the new one. On a failure the message says what the
+server holds. Without an update endpoint the file goes straight to the target.
+
+\b
+Exit codes:
+  0  pushed
+  1  the endpoint could not be reached, refused, or failed
+  2  bad usage or unreadable input (missing OUT/kg-closure.ttl, a malformed URL)
+"""
+
+
+@cli.command("push", epilog=PUSH_EPILOG)
+@click.option(
+    "--endpoint",
+    required=True,
+    metavar="URL",
+    help="The store's SPARQL 1.1 Graph Store Protocol endpoint (see below).",
+)
+@click.option(
+    "--graph",
+    default=None,
+    metavar="IRI",
+    help="The named graph to write; the store's default graph when left out.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    default=False,
+    help="Replace what the graph holds (HTTP PUT semantics); by default the triples are "
+    "added to it (POST semantics).",
+)
+@click.option(
+    "--asserted-only",
+    is_flag=True,
+    default=False,
+    help="Push OUT/kg.ttl (for stores that reason themselves) instead of OUT/kg-closure.ttl.",
+)
+@click.option(
+    "--file",
+    "push_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    metavar="FILE",
+    help="Push this file instead (.ttl, .nt, .rdf or .jsonld).",
+)
+@click.option(
+    "--update-endpoint",
+    default=None,
+    metavar="URL",
+    help="The store's SPARQL Update endpoint, for stores whose layout kgbuild does not know.",
+)
+@click.option(
+    "--direct",
+    is_flag=True,
+    default=False,
+    help="Send the file straight to the target graph, without staging (for a store without "
+    "an update endpoint, or an account without update rights). A failure midway may leave "
+    "part of it there; the message then says what the graph holds.",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Give up on a request the server has not answered after this long.",
+)
+@out_option
+@quiet_option
+def push_command(
+    endpoint: str,
+    graph: str | None,
+    replace: bool,
+    asserted_only: bool,
+    push_file: Path | None,
+    update_endpoint: str | None,
+    direct: bool,
+    timeout: float,
+    out_dir: Path,
+    quiet: bool,
+) -> None:
+    """Send the built graph to a triple store through the SPARQL 1.1 Graph Store Protocol.
+
+    By default it sends OUT/kg-closure.ttl (asserted and inferred facts, for stores that do
+    not reason), or OUT/kg.ttl with --asserted-only. A progress bar shows the upload on a
+    terminal.
+    """
+    from kgbuild.remote import push, safe_url
+
+    if push_file is not None and asserted_only:
+        raise InputError("give --file or --asserted-only, not both")
+    if direct and update_endpoint is not None:
+        raise InputError("give --direct or --update-endpoint, not both")
+    if graph is not None:
+        from urllib.parse import urlsplit
+
+        if not urlsplit(graph).scheme:
+            raise InputError(
+                f"--graph {graph!r} is not an absolute IRI",
+                hint="e.g. --graph https://w3id.org/kgbuild/graph/kg",
+            )
+    path = push_file or out_dir / (KG_FILE if asserted_only else CLOSURE_FILE)
+    size = path.stat().st_size if path.is_file() else 0
+    if quiet or not sys.stderr.isatty():
+        result = push(path, endpoint, graph, replace, update_endpoint, timeout, None, direct)
+    else:
+        # On stderr, so that stdout carries only the result line.
+        with click.progressbar(
+            length=size, label=f"Pushing {display_path(path)}", file=sys.stderr, show_eta=False
+        ) as bar:
+            result = push(
+                path, endpoint, graph, replace, update_endpoint, timeout, bar.update, direct
+            )
+    if not quiet:
+        target = "the default graph" if result.graph is None else f"<{result.graph}>"
+        how = "replaced" if replace else "added to"
+        staged = (
+            f" (staged in <{result.staging}>, moved with {safe_url(result.update_endpoint)})"
+            if result.staging and result.update_endpoint
+            else ""
+        )
+        click.echo(
+            f"Pushed {result.triples:,} triples ({result.size:,} bytes): {how} {target} at "
+            f"{safe_url(result.endpoint)}{staged}"
+        )
 
 
 EXPLAIN_EPILOG = """\b
@@ -544,14 +747,13 @@ Exit codes:
 
 
 def _endpoint(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    from urllib.parse import urlsplit
+    from kgbuild.remote import check_url
 
     if value is not None:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise click.BadParameter(
-                f"'{value}' is not an absolute http(s) URL", ctx=ctx, param=param
-            )
+        try:
+            check_url(value)
+        except InputError as exc:
+            raise click.BadParameter(exc.message, ctx=ctx, param=param) from None
     return value
 
 
@@ -594,6 +796,77 @@ def export_command(
             click.echo(f"{count:>6} triples in <{name}>")
         for path in result.outputs:
             click.echo(f"Wrote {display_path(path)}")
+
+
+SERVE_EPILOG = """\b
+Routes (nothing ever changes the graph):
+  GET|POST /sparql  SPARQL 1.1 Protocol queries (also at /query): query=... in
+                    the URL or a form, or an application/sparql-query body;
+                    default-graph-uri / named-graph-uri honoured. Without a
+                    query, GET returns the service description (Turtle).
+  GET /             a page with a query form
+  /update           refused (403), as is an update sent to /sparql; a query
+                    with SERVICE is refused (400): nothing goes to the network
+
+\b
+Results, by the Accept header or format=NAME (which wins):
+  SELECT, ASK           json (default), xml, csv, tsv
+  CONSTRUCT, DESCRIBE   turtle (default), ntriples, rdfxml, jsonld
+
+\b
+Exit codes:
+  0  stopped with Ctrl-C or SIGTERM
+  2  bad usage or unreadable input: OUT/kg-closure.ttl missing or unreadable,
+     the address cannot be used (port in use, unknown host)
+"""
+
+
+@cli.command("serve", epilog=SERVE_EPILOG)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    metavar="HOST",
+    help="Address to listen on. Any but a loopback address makes the endpoint reachable "
+    "from other machines (a warning says so).",
+)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=7878,
+    show_default=True,
+    metavar="PORT",
+    help="Port to listen on; 0 picks a free one.",
+)
+@out_option
+@quiet_option
+def serve_command(host: str, port: int, out_dir: Path, quiet: bool) -> None:
+    """Serve the graph read-only over the SPARQL 1.1 Protocol until Ctrl-C.
+
+    The default graph is OUT/kg-closure.ttl (ontology, data and inferred facts); the named
+    graphs are those of OUT/kg.trig, when it exists, and their void graph also says where the
+    endpoint is. Queries use the default graph (not the union); GRAPH reaches the named ones.
+    Each request is logged as one line on stderr. With --quiet only the line with the endpoint
+    URL is printed (and the warning, if any).
+    """
+    from kgbuild.serve import load_store, make_server, serve_until_stopped, start_message
+
+    store, sources = load_store(out_dir)
+    server = make_server(
+        store, host, port, log=None if quiet else (lambda line: click.echo(line, err=True))
+    )
+    if not server.loopback:
+        click.echo(
+            f"kgbuild: warning: listening on {host}, so the endpoint is reachable from other "
+            "machines (read-only, without access control)",
+            err=True,
+        )
+    click.echo(start_message(server, sources))
+    if not quiet:
+        click.echo("Press Ctrl-C to stop.")
+    serve_until_stopped(server)
+    if not quiet:
+        click.echo("Stopped.")
 
 
 def main() -> None:

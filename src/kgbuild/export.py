@@ -16,7 +16,6 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic, to_canonical_graph
 from rdflib.namespace import DCAT, VOID
 
-from kgbuild.build import check_and_reason, write_all
 from kgbuild.errors import InputError, display_path
 from kgbuild.namespaces import DCTERMS, ID_BASE, KG, KG_ONTOLOGY, OWL, PREFIXES, RDF, XSD
 from kgbuild.serialize import serialize_turtle
@@ -26,7 +25,7 @@ __all__ = [
     "EXPORT_FORMATS",
     "GRAPH_BASE",
     "ExportResult",
-    "export",
+    "endpoint_description",
     "export_graphs",
     "serialize_jsonld",
     "serialize_ntriples",
@@ -56,21 +55,24 @@ MEDIA_TYPES = {
     "kg.nt": "application/n-triples",
     "kg.jsonld": "application/ld+json",
     "kg.trig": "application/trig",
+    "inferred.ttl": "text/turtle",
+    "kg-closure.ttl": "text/turtle",
 }
 
 EXPORT_PREFIXES: dict[str, str] = {**PREFIXES, "dcat": str(DCAT), "void": str(VOID)}
 
 HEADER = (
     "# kgbuild {version}: {what}\n"
-    "# Generated file: edit the sources and run `kgbuild export` instead of editing this.\n"
+    "# Generated file: edit the sources and run `kgbuild build` instead of editing this.\n"
 )
 
 
 @dataclass
 class ExportResult:
     graphs: dict[URIRef, Graph]  # named graph -> its triples (the VoID graph included)
-    outputs: tuple[Path, ...]  # every file written
+    outputs: tuple[Path, ...]  # every file written (or, from export_files, to write)
     counts: dict[URIRef, int] = field(default_factory=dict)  # named graph -> triples
+    files: list[tuple[Path, bytes]] = field(default_factory=list)  # path -> content
 
 
 def _local_id(iri: URIRef) -> str:
@@ -160,11 +162,18 @@ def void_graph(
         g.add((dist, DCTERMS.title, Literal(filename)))
         g.add((dist, DCAT.mediaType, Literal(MEDIA_TYPES.get(filename, "text/turtle"))))
     if endpoint:
-        service = URIRef(endpoint)
-        g.add((d, VOID.sparqlEndpoint, service))
-        g.add((service, RDF.type, DCAT.DataService))
-        g.add((service, DCAT.endpointURL, service))
-        g.add((service, DCAT.servesDataset, d))
+        g += endpoint_description(endpoint)
+    return g
+
+
+def endpoint_description(endpoint: str) -> Graph:
+    """The triples that say the dataset is served at the SPARQL endpoint ``endpoint``."""
+    g = Graph()
+    service = URIRef(endpoint)
+    g.add((DATASET, VOID.sparqlEndpoint, service))
+    g.add((service, RDF.type, DCAT.DataService))
+    g.add((service, DCAT.endpointURL, service))
+    g.add((service, DCAT.servesDataset, DATASET))
     return g
 
 
@@ -263,29 +272,29 @@ def _read_context(data_dir: Path) -> dict[str, Any]:
     return doc["@context"]
 
 
-def export(
-    ontology_dir: str | os.PathLike[str],
+def export_files(
+    ontology: Graph,
+    merged: Graph,
+    inferred: Graph,
     data_dir: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
     formats: Iterable[str] = tuple(EXPORT_FORMATS),
     endpoint: str | None = None,
+    also_written: Iterable[str] = (),
 ) -> ExportResult:
-    """Check, validate and reason as ``build`` does (the same errors, nothing written on
-    failure), then write the chosen formats (names of EXPORT_FORMATS) and ``void.ttl`` to
-    ``out_dir``, each atomically."""
+    """Serialise the chosen formats (names of EXPORT_FORMATS) and ``void.ttl`` in memory; the
+    result's ``files`` are for the caller to write. ``also_written`` names further files of the
+    same output directory that the dataset description lists as distributions."""
     from kgbuild import __version__
 
     chosen = [f for f in EXPORT_FORMATS if f in set(formats)]
-    checked, reasoning = check_and_reason(ontology_dir, data_dir)
-    merged = checked.graph
-    graphs = export_graphs(checked.ontology, merged, reasoning.inferred)
+    graphs = export_graphs(ontology, merged, inferred)
     counts = {name: len(g) for name, g in graphs.items()}
-    filenames = [EXPORT_FORMATS[f] for f in chosen]
-    void = void_graph(checked.ontology, merged, counts, filenames, endpoint)
+    filenames = [EXPORT_FORMATS[f] for f in chosen] + list(also_written)
+    void = void_graph(ontology, merged, counts, filenames, endpoint)
     out = Path(out_dir)
     files: list[tuple[Path, bytes]] = []
     for fmt in chosen:
-        path = out / EXPORT_FORMATS[fmt]
         if fmt == "turtle":
             data = serialize_turtle(merged)
         elif fmt == "ntriples":
@@ -297,7 +306,7 @@ def export(
                 {**graphs, VOID_GRAPH: void},
                 HEADER.format(version=__version__, what="the dataset as named graphs (TriG)"),
             )
-        files.append((path, data))
+        files.append((out / EXPORT_FORMATS[fmt], data))
     files.append(
         (
             out / VOID_FILE,
@@ -308,5 +317,5 @@ def export(
             ),
         )
     )
-    outputs = write_all(files)
-    return ExportResult({**graphs, VOID_GRAPH: void}, outputs, counts)
+    outputs = tuple(path for path, _ in files)
+    return ExportResult({**graphs, VOID_GRAPH: void}, outputs, counts, files)

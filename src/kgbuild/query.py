@@ -39,10 +39,11 @@ import textwrap
 import traceback
 import unicodedata
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyoxigraph as ox
 import yaml
@@ -56,14 +57,19 @@ from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDFS, XSD
 
 __all__ = [
     "from_oxigraph_term",
+    "to_oxigraph_term",
     "ENGINES",
     "FORMATS",
     "PARAM_TYPES",
     "Dataset",
     "QueryFailed",
     "QueryParam",
+    "NodeIndex",
     "QueryResult",
     "StoredQuery",
+    "bind_params",
+    "index_names",
+    "name_key",
     "check_read_only",
     "check_params",
     "format_query_detail",
@@ -335,19 +341,18 @@ class Dataset:
     def name_index(self) -> dict[str, set[URIRef]]:
         """casefolded label or place name -> the nodes that have it."""
         if self._names is None:
-            names: dict[str, set[URIRef]] = defaultdict(set)
-            labels: dict[URIRef, str] = {}
-            for node, label in sorted(self.asserted.subject_objects(RDFS.label)):
-                if isinstance(node, URIRef) and isinstance(label, Literal):
-                    names[_name_key(label)].add(node)
-                    labels.setdefault(node, str(label))
-            for place, name in self.asserted.subject_objects(KG.hasName):
-                for written in self.asserted.objects(name, KG.nameString):
-                    if isinstance(place, URIRef) and isinstance(written, Literal):
-                        names[_name_key(written)].add(place)
-            self._names = dict(names)
-            self._labels = labels
+            place_names = (
+                (place, written)
+                for place, name in self.asserted.subject_objects(KG.hasName)
+                for written in self.asserted.objects(name, KG.nameString)
+            )
+            self._names, self._labels = index_names(
+                self.asserted.subject_objects(RDFS.label), place_names
+            )
         return self._names
+
+    def nodes_named(self, name: str) -> set[URIRef]:
+        return self.name_index().get(name_key(name), set())
 
     def label(self, node: URIRef) -> str:
         self.name_index()
@@ -359,7 +364,37 @@ class Dataset:
         return (iri, None, None) in g or (None, None, iri) in g or (None, iri, None) in g
 
 
-def _name_key(text: str) -> str:
+class NodeIndex(Protocol):
+    """What parameter names are resolved against: a local Dataset or a remote endpoint."""
+
+    def name_index(self) -> dict[str, set[URIRef]]: ...
+
+    def nodes_named(self, name: str) -> set[URIRef]: ...
+
+    def label(self, node: URIRef) -> str: ...
+
+    def has_node(self, iri: URIRef) -> bool: ...
+
+
+def index_names(
+    labels: Iterable[tuple[Node, Node]], place_names: Iterable[tuple[Node, Node]]
+) -> tuple[dict[str, set[URIRef]], dict[URIRef, str]]:
+    """(casefolded name -> nodes, node -> its first label) from (node, rdfs:label) and
+    (place, kg:nameString) pairs."""
+    names: dict[str, set[URIRef]] = defaultdict(set)
+    first_label: dict[URIRef, str] = {}
+    for node, label in sorted(labels):
+        if isinstance(node, URIRef) and isinstance(label, Literal):
+            names[name_key(label)].add(node)
+            first_label.setdefault(node, str(label))
+    for place, written in place_names:
+        if isinstance(place, URIRef) and isinstance(written, Literal):
+            names[name_key(written)].add(place)
+    return dict(names), first_label
+
+
+def name_key(text: str) -> str:
+    """How names are compared: NFC, casefolded, whitespace collapsed."""
     return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
 
 
@@ -419,7 +454,7 @@ _PREFIXED_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)?:([^\s<>\"{}|^`\\]*)")
 _MAX_CANDIDATES = 8
 
 
-def resolve_param(param: QueryParam, value: str, dataset: Dataset) -> Node:
+def resolve_param(param: QueryParam, value: str, dataset: NodeIndex) -> Node:
     """The RDF term ``value`` stands for, as a parameter of type ``param.type``.
 
     - ``iri``: ``<IRI>`` (absolute, or relative to the data base ``https://w3id.org/kgbuild/id/``
@@ -457,7 +492,7 @@ def resolve_param(param: QueryParam, value: str, dataset: Dataset) -> Node:
     return _resolve_node(where, value, dataset)
 
 
-def _resolve_node(where: str, value: str, dataset: Dataset) -> URIRef:
+def _resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
     text = value.strip()
     iri: str | None = None
     if text.startswith("<") and text.endswith(">"):
@@ -485,7 +520,7 @@ def _resolve_node(where: str, value: str, dataset: Dataset) -> URIRef:
                 hint=_suggest(dataset, text, iri),
             )
         return node
-    matches = dataset.name_index().get(_name_key(text), set())
+    matches = dataset.nodes_named(text)
     if len(matches) == 1:
         return next(iter(matches))
     if matches:
@@ -497,12 +532,12 @@ def _resolve_node(where: str, value: str, dataset: Dataset) -> URIRef:
     raise InputError(f"{where}: no node is named {value!r}", hint=_suggest(dataset, text, None))
 
 
-def _candidate(dataset: Dataset, node: URIRef) -> str:
+def _candidate(dataset: NodeIndex, node: URIRef) -> str:
     label = dataset.label(node)
     return f'"{label}" {_compact_iri(str(node))}' if label else _compact_iri(str(node))
 
 
-def _suggest(dataset: Dataset, text: str, iri: str | None) -> str:
+def _suggest(dataset: NodeIndex, text: str, iri: str | None) -> str:
     index = dataset.name_index()
     close: list[URIRef] = []
     if iri is not None:
@@ -511,7 +546,7 @@ def _suggest(dataset: Dataset, text: str, iri: str | None) -> str:
         wanted = _compact_iri(iri)
         close = [by_name[c] for c in difflib.get_close_matches(wanted, by_name, 5, 0.8)]
     else:
-        for key in difflib.get_close_matches(_name_key(text), index, _MAX_CANDIDATES, 0.7):
+        for key in difflib.get_close_matches(name_key(text), index, _MAX_CANDIDATES, 0.7):
             close.extend(n for n in sorted(index[key]) if n not in close)
     if not close:
         return "give a label, a place name or an IRI of the graph (`kgbuild query place-names`)"
@@ -522,12 +557,13 @@ def _suggest(dataset: Dataset, text: str, iri: str | None) -> str:
 # ---------------------------------------------------------------------------- safety checks
 
 
-def check_read_only(text: str, where: str = "the query") -> str:
+def check_read_only(text: str, where: str = "the query", remote: bool = False) -> str:
     """Parse ``text`` and return its form (``SELECT`` or ``ASK``); refuse everything else.
 
     InputError when it is not SPARQL, is an update, is a CONSTRUCT or DESCRIBE, uses SERVICE
     (a federated query would go to the network), or has FROM / FROM NAMED (which rdflib would
-    dereference). Nothing is run.
+    dereference). Nothing is run. A ``remote`` query (for a SPARQL endpoint) may use SERVICE
+    and FROM: there they are the server's business, and FROM picks one of its graphs.
     """
     try:
         parsed = parseQuery(text)
@@ -544,12 +580,12 @@ def check_read_only(text: str, where: str = "the query") -> str:
         raise InputError(f"{where} is not valid SPARQL: {_one_line(exc)}") from None
     form = parsed[1]
     name = getattr(form, "name", "")
-    if _find(parsed, "ServiceGraphPattern"):
+    if not remote and _find(parsed, "ServiceGraphPattern"):
         raise InputError(
             f"{where} uses SERVICE; queries run offline on the built graph only",
             hint="remove the SERVICE clause",
         )
-    if dict.get(form, "datasetClause"):
+    if not remote and dict.get(form, "datasetClause"):
         raise InputError(
             f"{where} has FROM or FROM NAMED; queries run on the built graph only and load nothing",
             hint="remove the FROM clauses",
@@ -636,7 +672,7 @@ def run_query(
         raise InputError(f"unknown engine {engine!r}", hint=f"use one of {', '.join(ENGINES)}")
     where = query.where
     form = check_read_only(query.text, where)
-    bindings = _bind(query, params or {}, dataset, where)
+    bindings = bind_params(query, params or {}, dataset, where)
     if engine == "oxigraph":
         dataset.store  # noqa: B018 - load the store before the worker forks, outside the timer
     if timeout and _can_fork():
@@ -673,9 +709,12 @@ def check_params(query: StoredQuery, params: dict[str, str], where: str | None =
         )
 
 
-def _bind(
-    query: StoredQuery, params: dict[str, str], dataset: Dataset, where: str
+def bind_params(
+    query: StoredQuery, params: dict[str, str], dataset: NodeIndex, where: str | None = None
 ) -> dict[str, Node]:
+    """The RDF term of each parameter in ``params``, checked (``check_params``) and resolved
+    (``resolve_param``) against ``dataset``."""
+    where = where or query.where
     check_params(query, params, where)
     declared = {p.name: p for p in query.params}
     return {
@@ -709,7 +748,7 @@ def _execute_rdflib(text: str, bindings: dict[str, Node], graph: Graph) -> Any:
 
 
 def _execute_oxigraph(text: str, bindings: dict[str, Node], store: ox.Store) -> Any:
-    substitutions = {ox.Variable(k): _to_ox(v) for k, v in bindings.items()}
+    substitutions = {ox.Variable(k): to_oxigraph_term(v) for k, v in bindings.items()}
     result = store.query(text, substitutions=substitutions or None)
     if isinstance(result, ox.QueryBoolean):
         return bool(result)
@@ -725,7 +764,8 @@ def _execute_oxigraph(text: str, bindings: dict[str, Node], store: ox.Store) -> 
     return variables, rows
 
 
-def _to_ox(term: Node) -> Any:
+def to_oxigraph_term(term: Node) -> Any:
+    """The pyoxigraph term for an rdflib term (the inverse of ``from_oxigraph_term``)."""
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
     if isinstance(term, BNode):

@@ -1,0 +1,374 @@
+"""Other triple stores: a real Oxigraph server (`oxigraph serve` on 127.0.0.1) loaded from dist/,
+every stored query run through the SPARQL 1.1 Protocol against it, and `kgbuild push` through the
+Graph Store Protocol: replace, add, a read-only server, no server, and a server killed mid-push.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from conftest import ROOT, OxigraphServer, free_port, oxigraph_command
+from kgbuild.build import CLOSURE_FILE, INFERRED_FILE, KG_FILE, build
+from kgbuild.query import load_dataset, load_queries, parse_query_file, run_query
+from kgbuild.remote import (
+    STAGING_BASE,
+    EndpointError,
+    push,
+    run_remote_query,
+    update_endpoint_for,
+    with_values,
+)
+
+QUERIES = load_queries(ROOT / "queries")
+GRAPH = "https://example.org/graph/kgbuild"
+HANDOVER_LACHIN = URIRef("https://w3id.org/kgbuild/id/event/handover-lachin")
+
+
+def examples(name: str) -> dict[str, str]:
+    query = QUERIES[name]
+    return {p.name: p.example for p in query.params if p.example is not None}
+
+
+def as_multiset(rows: list[dict]) -> Counter:
+    return Counter(frozenset(row.items()) for row in rows)
+
+
+def triples(path: Path) -> int:
+    return len(Graph().parse(path, format="turtle"))
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    build(ROOT / "ontology", ROOT / "data", out)
+    return out
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    from conftest import run_module
+
+    return run_module(*args, cwd=ROOT)
+
+
+@pytest.fixture(scope="module")
+def loaded(dist: Path, tmp_path_factory: pytest.TempPathFactory):
+    """A real Oxigraph server whose default graph holds dist/kg-closure.ttl, pushed by
+    `kgbuild push` (the store is loaded the way a user loads it)."""
+    server = OxigraphServer(tmp_path_factory.mktemp("oxigraph-store")).start()
+    try:
+        proc = run_cli("push", "--endpoint", f"{server.url}/store", "--out", str(dist))
+        assert proc.returncode == 0, proc.stderr
+        yield server
+    finally:
+        server.stop()
+
+
+def count(endpoint: str, graph: str | None = None) -> int:
+    """The number of triples in ``graph`` (the default graph when None) at ``endpoint``."""
+    pattern = "?s ?p ?o" if graph is None else f"GRAPH <{graph}> {{ ?s ?p ?o }}"
+    query = parse_query_file(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}", "count")
+    return int(run_remote_query(query, endpoint).rows[0]["n"])
+
+
+def graphs(endpoint: str) -> dict[str, int]:
+    query = parse_query_file(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g", "graphs"
+    )
+    return {str(r["g"]): int(r["n"]) for r in run_remote_query(query, endpoint).rows}
+
+
+# ---------------------------------------------------------------------------- queries
+
+
+def test_push_loads_the_closure_into_the_default_graph(loaded, dist) -> None:
+    assert count(f"{loaded.url}/query") == triples(dist / CLOSURE_FILE)
+    assert graphs(f"{loaded.url}/query") == {}  # the staging graph is gone
+
+
+@pytest.mark.parametrize("name", sorted(QUERIES))
+def test_every_stored_query_gives_the_local_results(loaded, dist, name) -> None:
+    query = QUERIES[name]
+    local = run_query(query, load_dataset(dist, inferred=True), examples(name))
+    remote = run_remote_query(query, f"{loaded.url}/query", examples(name))
+    assert remote.variables == local.variables
+    assert local.rows, "the example parameters should give rows"
+    if query.ordered:
+        assert remote.rows == local.rows
+    else:
+        assert as_multiset(remote.rows) == as_multiset(local.rows)
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "tsv", "json"])
+def test_cli_output_is_the_local_output(loaded, dist, fmt) -> None:
+    args = ["query", "control-at", "-p", "territory=Kalbajar District", "-p", "date=2020-11-24"]
+    local = run_cli(*args, "--out", str(dist), "--format", fmt)
+    remote = run_cli(*args, "--endpoint", f"{loaded.url}/query", "--format", fmt)
+    assert local.returncode == 0 and remote.returncode == 0, remote.stderr
+    assert remote.stdout == local.stdout
+    assert "Armenian armed forces" in remote.stdout
+
+
+def test_optional_parameters_left_out_and_given(loaded, dist) -> None:
+    endpoint = f"{loaded.url}/query"
+    day = {"from": "2020-12-01", "to": "2020-12-01"}
+    everything = run_remote_query(QUERIES["timeline"], endpoint)
+    window = run_remote_query(QUERIES["timeline"], endpoint, day)
+    assert 0 < len(window.rows) < len(everything.rows)
+    for row in window.rows:
+        assert str(row.get("earliest", "0000")) <= "2020-12-01" <= str(row.get("latest", "9999"))
+    local = run_query(QUERIES["timeline"], load_dataset(dist, inferred=True), day)
+    assert window.rows == local.rows
+
+
+def test_names_resolve_against_the_server(loaded) -> None:
+    endpoint = f"{loaded.url}/query"
+    by_name = run_remote_query(QUERIES["place-names"], endpoint, {"place": "Berdzor"})
+    by_iri = run_remote_query(QUERIES["place-names"], endpoint, {"place": "<place/berdzor-lachin>"})
+    assert as_multiset(by_name.rows) == as_multiset(by_iri.rows)
+    assert Literal("Berdzor", lang="en") in {r.get("name") for r in by_name.rows}
+
+
+def test_unknown_name_is_refused_before_running(loaded) -> None:
+    proc = run_cli(
+        "query", "place-names", "-p", "place=Lachinn", "--endpoint", f"{loaded.url}/query"
+    )
+    assert proc.returncode == 2
+    assert "no node is named 'Lachinn'" in proc.stderr and "Lachin" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+
+
+def test_ask_query(loaded) -> None:
+    query = parse_query_file(
+        f"ASK {{ <{HANDOVER_LACHIN}> a <https://w3id.org/kgbuild/ontology#Event> }}", "ask"
+    )
+    # Only inferred (the handover is asserted as a kg:TerritoryHandover): the closure is there.
+    assert run_remote_query(query, f"{loaded.url}/query").boolean is True
+
+
+def test_values_cannot_change_the_query() -> None:
+    text = "SELECT ?x WHERE { ?x ?p ?v }"
+    hostile = Literal('"} ; DROP ALL ; SELECT * { "', lang=None)
+    bound = with_values(text, {"v": hostile})
+    assert bound.count("DROP ALL") == 1 and '\\"} ; DROP ALL' in bound
+    # Braces in comments, strings and IRIs do not move the VALUES block.
+    tricky = (
+        '# {\nPREFIX ex: <http://ex.org/x#>\nSELECT ?x ("{" AS ?b) (1 < 2 AS ?c) WHERE { ?x ?p ?v }'
+    )
+    assert "WHERE {\n  VALUES (?v)" in with_values(tricky, {"v": URIRef("http://ex.org/a")})
+
+
+def test_update_endpoint_layouts() -> None:
+    assert update_endpoint_for("http://h:7878/store") == "http://h:7878/update"
+    assert update_endpoint_for("http://h:3030/ds/data") == "http://h:3030/ds/update"
+    assert (
+        update_endpoint_for("http://h:7200/repositories/kg/rdf-graphs/service")
+        == "http://h:7200/repositories/kg/statements"
+    )
+    assert update_endpoint_for("http://h/gsp") is None
+
+
+# ---------------------------------------------------------------------------- push
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    server = OxigraphServer(tmp_path / "store").start()
+    yield server
+    server.stop()
+
+
+def test_push_replace_and_add(server, dist) -> None:
+    store, query = f"{server.url}/store", f"{server.url}/query"
+    asserted, inferred, closure = (
+        triples(dist / name) for name in (KG_FILE, INFERRED_FILE, CLOSURE_FILE)
+    )
+    base = ["push", "--endpoint", store, "--graph", GRAPH, "--out", str(dist)]
+
+    proc = run_cli(*base, "--asserted-only", "--replace")
+    assert proc.returncode == 0, proc.stderr
+    assert f"Pushed {asserted:,} triples" in proc.stdout and f"replaced <{GRAPH}>" in proc.stdout
+    assert count(query, GRAPH) == asserted
+
+    # Adding the inferred triples makes the closure; adding them again changes nothing.
+    for _ in range(2):
+        proc = run_cli(*base, "--file", str(dist / INFERRED_FILE))
+        assert proc.returncode == 0, proc.stderr
+        assert count(query, GRAPH) == closure
+
+    proc = run_cli(*base, "--asserted-only", "--replace")
+    assert proc.returncode == 0, proc.stderr
+    assert count(query, GRAPH) == asserted
+    assert graphs(query) == {GRAPH: asserted}  # nothing left in a staging graph
+    assert count(query) == 0  # the default graph was not touched
+
+
+def test_direct_push_replace_and_add(server, dist) -> None:
+    store, query = f"{server.url}/store", f"{server.url}/query"
+    push(dist / KG_FILE, store, GRAPH, replace=True, direct=True)
+    push(dist / INFERRED_FILE, store, GRAPH, direct=True)
+    assert count(query, GRAPH) == triples(dist / CLOSURE_FILE)
+    result = push(dist / KG_FILE, store, GRAPH, replace=True, direct=True)
+    assert result.staging is None
+    assert graphs(query) == {GRAPH: triples(dist / KG_FILE)}
+
+
+def test_push_progress_counts_every_byte(server, dist) -> None:
+    seen: list[int] = []
+    result = push(dist / CLOSURE_FILE, f"{server.url}/store", progress=seen.append)
+    assert sum(seen) == result.size == (dist / CLOSURE_FILE).stat().st_size
+    assert len(seen) > 1  # sent in chunks, so a bar can move
+
+
+def test_read_only_server_refuses_push(dist, tmp_path) -> None:
+    location = tmp_path / "ro-store"
+    loaded = subprocess.run(
+        [oxigraph_command(), "load", "--location", str(location), "--file", str(dist / KG_FILE)],
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    server = OxigraphServer(location, read_only=True).start()
+    try:
+        proc = run_cli("push", "--endpoint", f"{server.url}/store", "--out", str(dist))
+        assert proc.returncode == 1
+        line = proc.stderr.strip()
+        assert line.count("\n") == 0
+        assert "refused to store the upload" in line and "HTTP 403" in line
+        assert "the default graph was not changed" in line
+        assert count(f"{server.url}/query") == triples(dist / KG_FILE)
+    finally:
+        server.stop()
+
+
+def test_unreachable_endpoint(dist) -> None:
+    port = free_port()
+    refused = f"cannot reach http://127.0.0.1:{port}: connection refused"
+    for args, start in (
+        (
+            ["push", "--endpoint", f"http://127.0.0.1:{port}/store", "--out", str(dist)],
+            f"kgbuild: error: push failed, the default graph was not changed: {refused}; "
+            "nothing of the upload was stored",
+        ),
+        (
+            ["query", "handovers", "--endpoint", f"http://127.0.0.1:{port}/query"],
+            f"kgbuild: error: {refused}",
+        ),
+    ):
+        proc = run_cli(*args)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith(start)
+        assert proc.stderr.count("\n") == 1
+
+
+def test_bad_urls_and_paths(loaded, dist) -> None:
+    proc = run_cli("push", "--endpoint", "ftp://x/store", "--out", str(dist))
+    assert proc.returncode == 2 and "not an absolute http(s) URL" in proc.stderr
+    proc = run_cli("push", "--endpoint", f"{loaded.url}/nowhere", "--out", str(dist))
+    assert proc.returncode == 1 and "HTTP 404" in proc.stderr and "not changed" in proc.stderr
+    proc = run_cli("query", "handovers", "--endpoint", f"{loaded.url}/store")
+    assert proc.returncode == 1 and "refused to run the query" in proc.stderr
+    proc = run_cli("push", "--endpoint", f"{loaded.url}/store", "--file", str(dist / "kg.trig"))
+    assert proc.returncode == 2 and "named-graph files" in proc.stderr
+    proc = run_cli("push", "--endpoint", f"{loaded.url}/store", "--out", "no-such-dir")
+    assert proc.returncode == 2 and "run `kgbuild build` first" in proc.stderr
+    proc = run_cli("query", "handovers", "--endpoint", f"{loaded.url}/query", "--asserted-only")
+    assert proc.returncode == 2 and "not with --endpoint" in proc.stderr
+    proc = run_cli("push", "--endpoint", f"{loaded.url}/store", "--graph", "kg", "--out", str(dist))
+    assert proc.returncode == 2 and "not an absolute IRI" in proc.stderr
+
+
+def test_password_is_never_printed(dist) -> None:
+    port = free_port()
+    proc = run_cli(
+        "push", "--endpoint", f"http://kg:s3cret@127.0.0.1:{port}/store", "--out", str(dist)
+    )
+    assert proc.returncode == 1 and "connection refused" in proc.stderr
+    assert "s3cret" not in proc.stderr
+
+
+def _big_file(path: Path, n: int = 150_000) -> Path:
+    with path.open("w", encoding="utf-8") as f:
+        for i in range(n):
+            f.write(f'<https://example.org/s{i}> <https://example.org/p> "value {i:>40}" .\n')
+    return path
+
+
+@pytest.mark.parametrize("direct", [False, True], ids=["staged", "direct"])
+def test_server_killed_mid_push_leaves_the_old_graph(server, dist, tmp_path, direct) -> None:
+    store, query = f"{server.url}/store", f"{server.url}/query"
+    push(dist / KG_FILE, store, GRAPH, replace=True)
+    before = count(query, GRAPH)
+    big = _big_file(tmp_path / "big.nt")
+    size = big.stat().st_size
+    sent = 0
+
+    def kill_at_a_third(n: int) -> None:
+        nonlocal sent
+        sent += n
+        if sent > size // 3 and server.process is not None:
+            server.kill()
+            server.process = None
+
+    with pytest.raises(EndpointError) as info:
+        push(big, store, GRAPH, replace=True, progress=kill_at_a_third, direct=direct)
+    message = str(info.value)
+    assert "\n" not in message and f"of {size:,} bytes" in message
+    if direct:
+        assert "the server cannot be asked what the graph holds now" in message
+    else:
+        assert f"<{GRAPH}> was not changed" in message
+        assert STAGING_BASE in message  # it says where a partial upload may be
+
+    server.start()  # the same store, after the crash
+    query = f"{server.url}/query"
+    assert count(query, GRAPH) == before
+    assert graphs(query) == {GRAPH: before}  # no partial staging graph survives either
+
+    # The next push goes through and replaces the graph.
+    push(dist / INFERRED_FILE, f"{server.url}/store", GRAPH, replace=True)
+    assert graphs(query) == {GRAPH: triples(dist / INFERRED_FILE)}
+
+
+def test_oxigraph_load_from_the_readme(dist, tmp_path) -> None:
+    """The README's commands for Oxigraph: closure in the default graph, kg.trig's named graphs."""
+    location = tmp_path / "readme-store"
+    loaded = subprocess.run(
+        [oxigraph_command(), "load", "--location", str(location)]
+        + ["--file", str(dist / CLOSURE_FILE), str(dist / "kg.trig")],
+        capture_output=True,
+        text=True,
+    )
+    assert loaded.returncode == 0, loaded.stderr
+    server = OxigraphServer(location, read_only=True).start()
+    try:
+        endpoint = f"{server.url}/query"
+        assert count(endpoint) == triples(dist / CLOSURE_FILE)
+        void = Graph().parse(dist / "void.ttl", format="turtle")
+        stated = {
+            str(s): int(o)
+            for s, o in void.subject_objects(URIRef("http://rdfs.org/ns/void#triples"))
+            if str(s).startswith("https://w3id.org/kgbuild/graph/")
+        }
+        held = graphs(endpoint)
+        assert {g: held[g] for g in stated} == stated
+        handovers = run_remote_query(QUERIES["handovers"], endpoint)
+        assert [str(r["territoryLabel"]) for r in handovers.rows] == [
+            "Aghdam District",
+            "Kalbajar District",
+            "Lachin District",
+        ]
+    finally:
+        server.stop()
+
+
+def test_json_output_is_w3c_results(loaded) -> None:
+    proc = run_cli("query", "handovers", "--endpoint", f"{loaded.url}/query", "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert len(doc["results"]["bindings"]) == 3
