@@ -246,6 +246,38 @@ def test_read_only_server_refuses_push(dist, tmp_path) -> None:
         server.stop()
 
 
+def test_refused_move_leaves_the_target_unchanged(server, dist) -> None:
+    store, query = f"{server.url}/store", f"{server.url}/query"
+    push(dist / KG_FILE, store, GRAPH, replace=True)
+    # A real refusal: the server answers the update with 404 at a path it does not serve.
+    proc = run_cli(
+        "push",
+        "--endpoint",
+        store,
+        "--graph",
+        GRAPH,
+        "--replace",
+        "--out",
+        str(dist),
+        "--update-endpoint",
+        f"{server.url}/no-update-here",
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(
+        f"kgbuild: error: push failed, <{GRAPH}> was not changed: the upload is complete but "
+    )
+    assert "HTTP 404" in proc.stderr and "--direct" in proc.stderr
+    assert proc.stderr.count("\n") == 1
+    held = graphs(query)
+    assert held[GRAPH] == triples(dist / KG_FILE)
+    staging = next(g for g in held if g.startswith(STAGING_BASE))
+    assert f"the staging graph <{staging}> holds the upload" in proc.stderr
+    assert held[staging] == triples(dist / CLOSURE_FILE)
+    # The next push, with the right update endpoint, moves a fresh upload and leaves no staging.
+    push(dist / CLOSURE_FILE, store, GRAPH, replace=True)
+    assert graphs(query) == {GRAPH: triples(dist / CLOSURE_FILE)}
+
+
 def test_unreachable_endpoint(dist) -> None:
     port = free_port()
     refused = f"cannot reach http://127.0.0.1:{port}: connection refused"

@@ -583,18 +583,19 @@ def _staged_push(
     try:
         _update(update, operation, timeout)
     except EndpointError as exc:
-        verb = "MOVE" if replace else "ADD"
         if exc.state == "unknown":  # the update may or may not have been applied
             raise EndpointError(
                 f"the upload is complete in <{staging}>, but whether it was moved to {target} is "
                 f"unknown: {exc.message}",
                 hint=f"look at {target} on the server, or push again",
             ) from None
+        # Refused: the target is as it was; take the staged copy away again.
         raise EndpointError(
-            f"the upload is complete in <{staging}> but was not moved to {target}, which was "
-            f"not changed: {exc.message}",
-            hint=f"push again, or run `{verb} GRAPH <{staging}> TO {_graph_ref(graph)}` on the "
-            "server",
+            f"push failed, {target} was not changed: the upload is complete but {exc.message}; "
+            f"{_drop_staging(update, staging, 'holds the upload')}",
+            hint="a store that refuses MOVE or ADD from a named graph (Jena 4.5, for one) takes "
+            "the file with --direct",
+            state="refused",
         ) from None
 
 
@@ -610,14 +611,14 @@ def _update(update: str, operation: str, timeout: float) -> None:
         raise _status_error(response, update, "run the update")
 
 
-def _drop_staging(update: str, staging: str) -> str:
-    """Remove what a failed upload left in ``staging``; say whether that worked."""
+def _drop_staging(update: str, staging: str, left: str = "may hold part of the upload") -> str:
+    """Remove what a failed push left in ``staging``; say whether that worked."""
     try:
         _update(update, f"DROP SILENT GRAPH {_sparql_term(URIRef(staging))}", 10.0)
     except EndpointError:
         return (
-            f"the staging graph <{staging}> may hold part of the upload (the next push "
-            f"replaces it; or run `DROP SILENT GRAPH <{staging}>`)"
+            f"the staging graph <{staging}> {left} (the next push replaces it; or run "
+            f"`DROP SILENT GRAPH <{staging}>`)"
         )
     return f"nothing of the upload is left on the server (<{staging}> was dropped)"
 
