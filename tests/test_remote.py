@@ -15,14 +15,13 @@ from rdflib import Graph, Literal, URIRef
 
 from conftest import ROOT, OxigraphServer, free_port, oxigraph_command
 from kgbuild.build import CLOSURE_FILE, INFERRED_FILE, KG_FILE, build
-from kgbuild.query import load_dataset, load_queries, parse_query_file, run_query
+from kgbuild.query import load_dataset, load_queries, parse_query_file, run_query, with_values
 from kgbuild.remote import (
     STAGING_BASE,
     EndpointError,
     push,
     run_remote_query,
     update_endpoint_for,
-    with_values,
 )
 
 QUERIES = load_queries(ROOT / "queries")

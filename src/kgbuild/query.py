@@ -14,12 +14,12 @@ starting with ``#+ `` (SPARQL comments) that together are YAML::
     #+ ordered: true           # the query has ORDER BY
     #+ tags: [control, time]
 
-A parameter binds the SPARQL variable of the same name. Values are bound through the engine's
-own mechanism (rdflib ``initBindings``, Oxigraph ``substitutions``) and never pasted into the
-query text, so no value can change what the query does. Before a query runs it is parsed and
-refused if it is an update, uses ``SERVICE`` or names graphs to load with ``FROM`` / ``FROM
-NAMED``: a query reads the built graph and nothing else. It runs in a forked worker process
-that is stopped at the deadline (``timeout``).
+A parameter binds the SPARQL variable of the same name. Values are bound, never pasted into the
+query text, so no value can change what the query does: rdflib gets them as ``initBindings``,
+Oxigraph (and a remote endpoint) as a ``VALUES`` block of escaped terms (``with_values``).
+Before a query runs it is parsed and refused if it is an update, uses ``SERVICE`` or names
+graphs to load with ``FROM`` / ``FROM NAMED``: a query reads the built graph and nothing else.
+It runs in a forked worker process that is stopped at the deadline (``timeout``).
 """
 
 from __future__ import annotations
@@ -82,6 +82,8 @@ __all__ = [
     "read_query_file",
     "resolve_param",
     "run_query",
+    "sparql_term",
+    "with_values",
 ]
 
 KG_FILE = "kg.ttl"  # the same name as kgbuild.build.KG_FILE (not imported: build pulls pyshacl)
@@ -747,9 +749,78 @@ def _execute_rdflib(text: str, bindings: dict[str, Node], graph: Graph) -> Any:
     return variables, rows
 
 
+def sparql_term(term: Node) -> str:
+    """``term`` in SPARQL syntax (as in N-Triples, which SPARQL reads), escaped so that no value
+    can change the query around it; InputError for a blank node or an IRI that cannot be
+    written without escapes (SPARQL would undo them before parsing)."""
+    iris = [term] if isinstance(term, URIRef) else []
+    if isinstance(term, Literal) and term.datatype is not None:
+        iris.append(term.datatype)
+    for iri in map(str, iris):
+        if any(c in iri for c in '<>"{}|^`\\') or any(ord(c) <= 0x20 for c in iri):
+            raise InputError(f"cannot send the IRI {iri!r} in a query")
+    if not isinstance(term, (URIRef, Literal)):
+        raise InputError(f"cannot send {term!r} as a parameter value")
+    return _nt_term(term)
+
+
+def _where_brace(text: str) -> int:
+    """The index of the ``{`` that opens the query's WHERE clause: the first brace outside
+    comments, strings and IRIs. -1 if there is none."""
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if c in "'\"":
+            quote_ = text[i : i + 3] if text[i : i + 3] in ("'''", '"""') else c
+            i += len(quote_)
+            while i < n and not text.startswith(quote_, i):
+                i += 2 if text[i] == "\\" else 1
+            i += len(quote_)
+            continue
+        if c == "<":
+            end = i + 1
+            while end < n and text[end] not in '<>"{}|^`\\' and ord(text[end]) > 0x20:
+                end += 1
+            # An IRI runs to its closing bracket; otherwise this is a less-than sign.
+            i = end + 1 if end < n and text[end] == ">" else i + 1
+            continue
+        if c == "{":
+            return i
+        i += 1
+    return -1
+
+
+def with_values(text: str, bindings: dict[str, Node]) -> str:
+    """The query ``text`` with ``bindings`` put in as an inline ``VALUES`` block at the start
+    of its WHERE clause, so they are joined before every FILTER, BIND and OPTIONAL of that
+    group sees them, and BIND and BOUND() too. The values are escaped terms; the result is
+    parsed again to make sure it is still one valid query."""
+    if not bindings:
+        return text
+    brace = _where_brace(text)
+    if brace < 0:
+        raise InputError("the query has no WHERE clause to bind its parameters in")
+    names = sorted(bindings)
+    block = (
+        f"\n  VALUES ({' '.join('?' + n for n in names)}) "
+        f"{{ ({' '.join(sparql_term(bindings[n]) for n in names)}) }}\n"
+    )
+    bound = text[: brace + 1] + block + text[brace + 1 :]
+    try:
+        parseQuery(bound)
+    except Exception as exc:  # the rewrite must never produce a different or broken query
+        raise InputError(f"cannot bind the parameters into the query: {exc}") from None
+    return bound
+
+
 def _execute_oxigraph(text: str, bindings: dict[str, Node], store: ox.Store) -> Any:
-    substitutions = {ox.Variable(k): to_oxigraph_term(v) for k, v in bindings.items()}
-    result = store.query(text, substitutions=substitutions or None)
+    # A VALUES block rather than Oxigraph's substitutions, whose variables BIND and BOUND()
+    # do not see; the same binding goes to remote endpoints, so every engine sees the same.
+    result = store.query(with_values(text, bindings))
     if isinstance(result, ox.QueryBoolean):
         return bool(result)
     variables = [v.value for v in result.variables]

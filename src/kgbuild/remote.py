@@ -29,7 +29,6 @@ from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
-from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.term import Node
 
 from kgbuild.errors import InputError, KgbuildError, display_path
@@ -42,6 +41,8 @@ from kgbuild.query import (
     check_read_only,
     index_names,
     name_key,
+    sparql_term,
+    with_values,
 )
 
 __all__ = [
@@ -56,7 +57,6 @@ __all__ = [
     "run_remote_query",
     "safe_url",
     "update_endpoint_for",
-    "with_values",
 ]
 
 CHUNK = 64 * 1024
@@ -247,76 +247,6 @@ def _status_error(response: Response, url: str, action: str) -> EndpointError:
 # ---------------------------------------------------------------------------- remote queries
 
 
-def _sparql_term(term: Node) -> str:
-    """``term`` in SPARQL syntax, escaped so that no value can change the query around it."""
-    if isinstance(term, URIRef):
-        text = str(term)
-        if any(c in text for c in '<>"{}|^`\\') or any(ord(c) <= 0x20 for c in text):
-            raise InputError(f"cannot send the IRI {text!r} in a query")
-        return f"<{text}>"
-    if isinstance(term, Literal):
-        body = json.dumps(str(term), ensure_ascii=False)  # a valid SPARQL STRING_LITERAL2
-        if term.language:
-            return f"{body}@{term.language}"
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f"{body}^^{_sparql_term(URIRef(term.datatype))}"
-        return body
-    raise InputError(f"cannot send {term!r} as a parameter value")
-
-
-def _where_brace(text: str) -> int:
-    """The index of the ``{`` that opens the query's WHERE clause: the first brace outside
-    comments, strings and IRIs. -1 if there is none."""
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "#":
-            end = text.find("\n", i)
-            i = n if end < 0 else end + 1
-            continue
-        if c in "'\"":
-            quote_ = text[i : i + 3] if text[i : i + 3] in ("'''", '"""') else c
-            i += len(quote_)
-            while i < n and not text.startswith(quote_, i):
-                i += 2 if text[i] == "\\" else 1
-            i += len(quote_)
-            continue
-        if c == "<":
-            end = i + 1
-            while end < n and text[end] not in '<>"{}|^`\\' and ord(text[end]) > 0x20:
-                end += 1
-            # An IRI runs to its closing bracket; otherwise this is a less-than sign.
-            i = end + 1 if end < n and text[end] == ">" else i + 1
-            continue
-        if c == "{":
-            return i
-        i += 1
-    return -1
-
-
-def with_values(text: str, bindings: dict[str, Node]) -> str:
-    """The query ``text`` with ``bindings`` put in as an inline ``VALUES`` block at the start
-    of its WHERE clause, so they are joined before every FILTER, BIND and OPTIONAL of that
-    group sees them (as the local engines' pre-bound variables are). The values are escaped
-    terms; the result is parsed again to make sure it is still one valid query."""
-    if not bindings:
-        return text
-    brace = _where_brace(text)
-    if brace < 0:
-        raise InputError("the query has no WHERE clause to bind its parameters in")
-    names = sorted(bindings)
-    block = (
-        f"\n  VALUES ({' '.join('?' + n for n in names)}) "
-        f"{{ ({' '.join(_sparql_term(bindings[n]) for n in names)}) }}\n"
-    )
-    bound = text[: brace + 1] + block + text[brace + 1 :]
-    try:
-        parseQuery(bound)
-    except Exception as exc:  # the rewrite must never produce a different or broken query
-        raise InputError(f"cannot bind the parameters into the query: {exc}") from None
-    return bound
-
-
 def _from_json_term(value: dict[str, Any]) -> Node:
     kind = value.get("type")
     text = str(value.get("value", ""))
@@ -389,7 +319,7 @@ class EndpointIndex:
         wanted = (
             ""
             if name is None
-            else f"FILTER(LCASE(STR(?name)) = LCASE({_sparql_term(Literal(name))}))"
+            else f"FILTER(LCASE(STR(?name)) = LCASE({sparql_term(Literal(name))}))"
         )
         text = f"""SELECT ?node ?name ?kind WHERE {{
   {{ ?node <{RDFS.label}> ?name . BIND("label" AS ?kind) }}
@@ -424,7 +354,7 @@ class EndpointIndex:
         return self._labels.get(node, "")
 
     def has_node(self, iri: URIRef) -> bool:
-        term = _sparql_term(iri)
+        term = sparql_term(iri)
         text = f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} UNION {{ ?s {term} ?o }} }}"
         return bool(_select(self.endpoint, text, self.timeout).boolean)
 
@@ -487,7 +417,7 @@ def _graph_param(graph: str | None) -> dict[str, str | None]:
 
 
 def _graph_ref(graph: str | None) -> str:
-    return "DEFAULT" if graph is None else f"GRAPH {_sparql_term(URIRef(graph))}"
+    return "DEFAULT" if graph is None else f"GRAPH {sparql_term(URIRef(graph))}"
 
 
 def _graph_name(graph: str | None) -> str:
@@ -575,7 +505,7 @@ def _staged_push(
             hint=exc.hint,
             state=exc.state,
         ) from None
-    staged = f"GRAPH {_sparql_term(URIRef(staging))}"
+    staged = f"GRAPH {sparql_term(URIRef(staging))}"
     if replace:
         operation = f"MOVE {staged} TO {_graph_ref(graph)}"
     else:
@@ -614,7 +544,7 @@ def _update(update: str, operation: str, timeout: float) -> None:
 def _drop_staging(update: str, staging: str, left: str = "may hold part of the upload") -> str:
     """Remove what a failed push left in ``staging``; say whether that worked."""
     try:
-        _update(update, f"DROP SILENT GRAPH {_sparql_term(URIRef(staging))}", 10.0)
+        _update(update, f"DROP SILENT GRAPH {sparql_term(URIRef(staging))}", 10.0)
     except EndpointError:
         return (
             f"the staging graph <{staging}> {left} (the next push replaces it; or run "
