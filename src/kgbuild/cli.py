@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rdflib import Graph
 
 from kgbuild import __version__
 from kgbuild.build import CLOSURE_FILE, KG_FILE, build, export, reason_inputs
@@ -311,17 +310,7 @@ def _render(report: ValidationReport, fmt: str, quiet: bool) -> bytes:
 @quiet_option
 def stats(out_dir: Path, quiet: bool) -> None:
     """Summarise the graph built last (OUT/kg.ttl)."""
-    path = out_dir / KG_FILE
-    if not path.is_file():
-        raise InputError(f"'{display_path(path)}' not found", hint="run `kgbuild build` first")
-    graph = Graph()
-    try:
-        graph.parse(path, format="turtle")
-    except Exception as exc:  # a damaged or foreign file: report it, no traceback
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise InputError(
-            f"cannot read '{display_path(path)}': {first}", hint="run `kgbuild build` again"
-        ) from exc
+    graph = load_dataset(out_dir, inferred=False).graph  # the same errors as for a query
     if not quiet:
         click.echo(format_summary(summarize(graph)))
 

@@ -20,6 +20,12 @@ def display_path(path: str | os.PathLike[str]) -> str:
         return p.as_posix()
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of what an exception says (its type's name when it says nothing): a
+    library's message, cut to fit a one-line error."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
 class KgbuildError(Exception):
     """An error with a location (file and 1-based line), a description and a hint."""
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from kgbuild.errors import InputError
+from kgbuild.errors import InputError, first_line
 from kgbuild.namespaces import bind_prefixes
 
 __all__ = ["SHAPES_DIR", "load_ontology", "load_shapes", "load_turtle_files"]
@@ -74,6 +74,5 @@ def load_turtle_files(directory: Path, what: str, hint: str) -> Graph:
                 hint="fix the Turtle syntax",
             ) from exc
         except Exception as exc:  # rdflib raises assorted exception types for bad Turtle
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InputError(f"cannot parse Turtle: {first}", path=path) from exc
+            raise InputError(f"cannot parse Turtle: {first_line(exc)}", path=path) from exc
     return graph

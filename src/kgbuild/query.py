@@ -52,7 +52,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.errors import InputError, KgbuildError, display_path, first_line
 from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDFS, XSD
 
 __all__ = [
@@ -405,9 +405,9 @@ def _parse_kg(data: bytes, path: Path) -> Graph:
     try:
         graph.parse(data=data, format="turtle")
     except Exception as exc:  # a damaged or foreign file: report it, no traceback
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InputError(
-            f"cannot read '{display_path(path)}': {first}", hint="run `kgbuild build` again"
+            f"cannot read '{display_path(path)}': {first_line(exc)}",
+            hint="run `kgbuild build` again",
         ) from exc
     return graph
 

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.errors import InputError, KgbuildError, display_path, first_line
 from kgbuild.namespaces import KG, RDFS, XSD
 from kgbuild.query import (
     DEFAULT_TIMEOUT,
@@ -441,9 +441,9 @@ def read_push_file(path: Path) -> tuple[bytes, str, int]:
     try:
         triples = sum(1 for _ in ox.parse(data, format=fmt))
     except (SyntaxError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise InputError(
-            f"cannot read '{display_path(path)}': {first}", hint="run `kgbuild build` again"
+            f"cannot read '{display_path(path)}': {first_line(exc)}",
+            hint="run `kgbuild build` again",
         ) from None
     return data, fmt.media_type, triples
 

@@ -43,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph as ox
 
 from kgbuild import __version__
-from kgbuild.errors import InputError, display_path
+from kgbuild.errors import InputError, display_path, first_line
 from kgbuild.export import GRAPH_BASE, endpoint_description
 from kgbuild.query import to_oxigraph_term
 
@@ -299,16 +299,12 @@ class Sources:
     trig: Path | None  # None: there was no kg.trig
 
 
-def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
 def _read_quads(path: Path, fmt: Any, hint: str) -> list[ox.Quad]:
     try:
         # Fresh blank node ids, so the closure and the TriG never share a blank node by label.
         return list(ox.parse(path=path, format=fmt, rename_blank_nodes=True))
     except SyntaxError as exc:
-        message = f"cannot read '{display_path(path)}': {_first_line(exc)}"
+        message = f"cannot read '{display_path(path)}': {first_line(exc)}"
         raise InputError(message, hint=hint) from None
     except OSError as exc:
         raise InputError(f"cannot read '{display_path(path)}': {exc.strerror or exc}") from None
@@ -519,7 +515,7 @@ def _form(text: str) -> dict[str, list[str]]:
     except UnicodeDecodeError:
         raise Refused(400, "the parameters are not URL-encoded UTF-8") from None
     except ValueError as exc:
-        raise Refused(400, f"cannot read the parameters: {_first_line(exc)}") from None
+        raise Refused(400, f"cannot read the parameters: {first_line(exc)}") from None
 
 
 def _graphs(params: dict[str, list[str]]) -> dict[str, Any]:
@@ -593,7 +589,7 @@ class _Handler(BaseHTTPRequestHandler):
         except Refused as refused:
             response = refused.response
         except Exception as exc:  # a bug, not the client: one line, no traceback
-            response = _text(500, f"internal error: {_first_line(exc)}")
+            response = _text(500, f"internal error: {first_line(exc)}")
         self._send(response)
 
     def _send(self, response: Response) -> None:
@@ -803,9 +799,9 @@ class SparqlServer(ThreadingHTTPServer):
         try:
             result = self.store.query(text, **graphs)
         except SyntaxError as exc:
-            raise Refused(400, f"malformed query: {_first_line(exc)}") from None
+            raise Refused(400, f"malformed query: {first_line(exc)}") from None
         except Exception as exc:  # pyoxigraph starts evaluating at once: OSError, RuntimeError
-            raise Refused(500, f"the query failed: {_first_line(exc)}") from None
+            raise Refused(500, f"the query failed: {first_line(exc)}") from None
         if isinstance(result, ox.QueryTriples):
             formats, kind = GRAPH_FORMATS, "CONSTRUCT and DESCRIBE results"
         else:
@@ -822,7 +818,7 @@ class SparqlServer(ThreadingHTTPServer):
         try:
             body = result.serialize(format=fmt.oxigraph)
         except Exception as exc:  # evaluation goes on while serialising
-            raise Refused(500, f"the query failed: {_first_line(exc)}") from None
+            raise Refused(500, f"the query failed: {first_line(exc)}") from None
         return Response(200, body, fmt.content_type, {"Vary": "Accept"})
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -830,7 +826,7 @@ class SparqlServer(ThreadingHTTPServer):
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError)) or self.log is None:
             return
-        self.log(f"error: {client_address[0]}: {type(exc).__name__}: {_first_line(exc)}")
+        self.log(f"error: {client_address[0]}: {type(exc).__name__}: {first_line(exc)}")
 
 
 def _endpoint_quads(url: str) -> list[ox.Quad]:
