@@ -71,6 +71,11 @@ class Project:
         return CliRunner().invoke(cli, list(args), prog_name="kgbuild")
 
 
+def dist_files(out: Path) -> dict[str, bytes]:
+    """The regular files of a build directory by name (the store, a database, left out)."""
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir()) if p.is_file()}
+
+
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     root = tmp_path / "proj"
@@ -98,24 +103,19 @@ def run_module(*args: str, cwd: Path, seed: str = "0") -> subprocess.CompletedPr
 
 
 @pytest.fixture(scope="session")
-def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The real repository (ontology/, data/) built once per session; the directory holding
-    its kg.ttl, for the query tests."""
+def real_build(tmp_path_factory: pytest.TempPathFactory):
+    """The real repository (ontology/, data/) built once per session: the BuildResult, whose
+    ``reasoning`` and ``outputs`` the tests read. Its directory must not be changed."""
     from kgbuild.build import build
 
-    out = tmp_path_factory.mktemp("repo-dist")
-    build(ROOT / "ontology", ROOT / "data", out)
-    return out
+    out = tmp_path_factory.mktemp("real-build") / "dist"
+    return build(ROOT / "ontology", ROOT / "data", out)
 
 
 @pytest.fixture(scope="session")
-def real_build(tmp_path_factory: pytest.TempPathFactory):
-    """The real repository built once per session (with its OWL 2 RL closure): the
-    BuildResult, whose ``reasoning`` and ``outputs`` the reasoning tests read."""
-    from kgbuild.build import build
-
-    out = tmp_path_factory.mktemp("real-build")
-    return build(ROOT / "ontology", ROOT / "data", out)
+def built_repo(real_build) -> Path:
+    """The directory of the real build (kg.ttl, the store, ...), for the query tests."""
+    return real_build.output.parent
 
 
 # ---------------------------------------------------------------------------- a real Oxigraph
@@ -197,3 +197,20 @@ class OxigraphServer:
         assert self.process is not None
         self.process.kill()
         self.process.wait()
+
+
+# ---------------------------------------------------------------------------- the data ×10
+
+
+@pytest.fixture(scope="session")
+def scaled10(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The data directory of ten copies of the real data under fresh IRIs (benchmarks/scale.py),
+    written once per session."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from scale import write_scaled
+    finally:
+        sys.path.pop(0)
+    out = tmp_path_factory.mktemp("scaled") / "data10"
+    write_scaled(10, out, ROOT / "data")
+    return out

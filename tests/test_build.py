@@ -11,7 +11,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import RDF, SKOS
 
-from conftest import ROOT, run_module
+from conftest import ROOT, dist_files, run_module
 from kgbuild.build import build
 from kgbuild.errors import DataErrors, InputError
 from kgbuild.namespaces import ID_BASE, KG
@@ -100,12 +100,13 @@ def test_builds_in_separate_processes_are_byte_identical(project, tmp_path):
         out = tmp_path / f"out-{seed}"
         proc = run_module("build", "--quiet", "--out", str(out), cwd=project.root, seed=seed)
         assert proc.returncode == 0, proc.stderr
-        outputs.append({p.name: p.read_bytes() for p in out.iterdir()})
-    assert len(outputs[0]) == 7
-    assert outputs[0] == outputs[1]  # every file, not only kg.ttl
+        outputs.append(dist_files(out))
+        assert (out / "store" / "kgbuild.json").is_file()
+    assert len(outputs[0]) == 9
+    assert outputs[0] == outputs[1]  # every file, not only kg.ttl; the store is a database
     here = tmp_path / "here"
     build(project.ontology, project.data, here)
-    assert {p.name: p.read_bytes() for p in here.iterdir()} == outputs[0]
+    assert dist_files(here) == outputs[0]
 
 
 def test_serializer_escapes_and_odd_terms():
@@ -139,14 +140,17 @@ def test_serializer_handles_shared_and_cyclic_blank_nodes():
 
 def test_failing_build_keeps_old_output(project):
     build(project.ontology, project.data, project.out)
-    before = {p.name: p.read_bytes() for p in project.out.iterdir()}
+    before = dist_files(project.out)
+    stamp = (project.out / "store" / "kgbuild.json").read_bytes()
     assert sorted(before) == [
+        "index.sqlite",
         "inferred.ttl",
         "kg-closure.ttl",
         "kg.jsonld",
         "kg.nt",
         "kg.trig",
         "kg.ttl",
+        "manifest.json",
         "void.ttl",
     ]
     project.write(
@@ -154,7 +158,8 @@ def test_failing_build_keeps_old_output(project):
     )
     with pytest.raises(DataErrors):
         build(project.ontology, project.data, project.out)
-    assert {p.name: p.read_bytes() for p in project.out.iterdir()} == before
+    assert dist_files(project.out) == before
+    assert (project.out / "store" / "kgbuild.json").read_bytes() == stamp
 
 
 def test_atomic_write_failure_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
@@ -190,8 +195,8 @@ def test_unwritable_out_dir(project, where):
     not (ROOT / "ontology").is_dir() or not any((ROOT / "data").rglob("*.yaml")),
     reason="the real ontology/ and data/ are not there yet",
 )
-def test_real_repository_builds(tmp_path):
-    result = build(ROOT / "ontology", ROOT / "data", tmp_path / "dist")
+def test_real_repository_builds(real_build):
+    result = real_build
     data = result.output.read_bytes()
     assert isomorphic(Graph().parse(data=data, format="turtle"), result.graph)
     assert isomorphic(canonical(from_oxigraph(data)), canonical(result.graph))

@@ -52,7 +52,8 @@ def test_build_prints_summary_and_output_path(project):
     assert "Events" in result.stdout and "kg:ArmyEntry" in result.stdout
     assert result.stdout.rstrip().endswith(
         "Wrote dist/kg.ttl\nWrote dist/inferred.ttl\nWrote dist/kg-closure.ttl\n"
-        "Wrote dist/kg.nt\nWrote dist/kg.jsonld\nWrote dist/kg.trig\nWrote dist/void.ttl"
+        "Wrote dist/kg.nt\nWrote dist/kg.jsonld\nWrote dist/kg.trig\nWrote dist/void.ttl\n"
+        "Wrote dist/index.sqlite\nWrote dist/store\nWrote dist/manifest.json"
     )
     assert (project.out / "kg.ttl").is_file()
 
@@ -61,11 +62,14 @@ def test_build_format_chooses_the_other_serialisations(project):
     result = project.run("build", "--format", "ntriples", "--format", "trig")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in project.out.iterdir()) == [
+        "index.sqlite",
         "inferred.ttl",
         "kg-closure.ttl",
         "kg.nt",
         "kg.trig",
         "kg.ttl",
+        "manifest.json",
+        "store",
         "void.ttl",
     ]
     void = (project.out / "void.ttl").read_text(encoding="utf-8")
@@ -74,9 +78,12 @@ def test_build_format_chooses_the_other_serialisations(project):
     result = project.run("build", "--format", "none", "--out", "bare")
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (project.root / "bare").iterdir()) == [
+        "index.sqlite",
         "inferred.ttl",
         "kg-closure.ttl",
         "kg.ttl",
+        "manifest.json",
+        "store",
         "void.ttl",
     ]
 
@@ -97,7 +104,22 @@ def test_stats_after_build_prints_the_same_summary(project):
 
 def test_stats_without_build_exits_2(project):
     lines = assert_clean_failure(project.run("stats"), 2)
-    assert lines == ["'dist/kg.ttl' not found; run `kgbuild build` first"]
+    assert lines == [
+        "'dist/manifest.json' not found: there is no build in 'dist'; run `kgbuild build` first"
+    ]
+
+
+def test_stats_of_a_build_older_than_its_data_exits_2(project):
+    assert project.run("build", "-q").exit_code == 0
+    places = project.data / "places.yaml"
+    places.write_text(places.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    lines = assert_clean_failure(project.run("stats"), 2)
+    assert lines == [
+        "the build in 'dist' is out of date: 'data/places.yaml' has changed since it was built; "
+        "run `kgbuild build` to bring it up to date"
+    ]
+    assert project.run("build", "-q").exit_code == 0
+    assert project.run("stats").exit_code == 0
 
 
 def test_data_errors_exit_1_one_line_each(project):

@@ -46,6 +46,13 @@ OX_FORMATS = {
 RDFLIB_FORMATS = {".ttl": "turtle", ".nt": "nt", ".jsonld": "json-ld", ".trig": "trig"}
 
 
+def graph_of(triples) -> Graph:
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph
+
+
 @pytest.fixture(scope="session")
 def exported(tmp_path_factory: pytest.TempPathFactory) -> tuple[ExportResult, Path]:
     out = tmp_path_factory.mktemp("export")
@@ -137,11 +144,11 @@ def test_trig_named_graphs(exported) -> None:
     assert set(parsed) == expected
     assert set(result.graphs) == expected
     for name in expected:
-        assert isomorphic(parsed[name], result.graphs[name]), name
+        assert isomorphic(parsed[name], graph_of(result.graphs[name])), name
     oxi = _ox_graphs(out / "kg.trig")
     assert set(oxi) == expected
     for name in expected:
-        assert isomorphic(_normalised(oxi[name]), _normalised(result.graphs[name])), name
+        assert isomorphic(_normalised(oxi[name]), _normalised(graph_of(result.graphs[name]))), name
     assert len(parsed[INFERRED_GRAPH]) > 0
     assert len(parsed[ONTOLOGY_GRAPH]) + len(parsed[DATA_GRAPH]) == len(
         Graph().parse(out / "kg.nt", format="nt")
@@ -150,7 +157,7 @@ def test_trig_named_graphs(exported) -> None:
 
 def test_source_graph_holds_the_nodes_citing_the_report(exported) -> None:
     result, _ = exported
-    data, source = result.graphs[DATA_GRAPH], result.graphs[REPORT_GRAPH]
+    data, source = graph_of(result.graphs[DATA_GRAPH]), graph_of(result.graphs[REPORT_GRAPH])
     citing = {
         s
         for s, passage in data.subject_objects(KG.statedIn)
@@ -194,7 +201,9 @@ def test_void_counts_and_description(exported) -> None:
 def test_void_endpoint(exported) -> None:
     result, _ = exported
     url = "https://example.org/sparql"
-    void = void_graph(result.graphs[ONTOLOGY_GRAPH], Graph(), {}, [], endpoint=url)
+    ontology = graph_of(result.graphs[ONTOLOGY_GRAPH])
+    void = void_graph(ontology, [REPORT], 3143, {}, [], endpoint=url)
+    assert void.value(DATASET, VOID.triples).toPython() == 3143
     assert void.value(DATASET, VOID.sparqlEndpoint) == URIRef(url)
     assert (URIRef(url), RDF.type, DCAT.DataService) in void
     assert (URIRef(url), DCAT.servesDataset, DATASET) in void

@@ -10,7 +10,6 @@ import pytest
 import rdflib
 from rdflib import OWL, RDF, BNode, Literal, URIRef
 
-from kgbuild.build import build
 from kgbuild.namespaces import DCTERMS, GEO, ID_BASE, KG, VANN
 
 REPO = Path(__file__).resolve().parents[1]
@@ -26,10 +25,8 @@ PREFIX owl: <http://www.w3.org/2002/07/owl#>
 
 
 @pytest.fixture(scope="module")
-def kg(tmp_path_factory) -> rdflib.Graph:
-    out = tmp_path_factory.mktemp("dist")
-    build(REPO / "ontology", REPO / "data", out)
-    return rdflib.Graph().parse(out / "kg.ttl", format="turtle")
+def kg(built_repo) -> rdflib.Graph:
+    return rdflib.Graph().parse(built_repo / "kg.ttl", format="turtle")
 
 
 def select(graph: rdflib.Graph, query: str) -> list[tuple]:

@@ -18,8 +18,6 @@ from rdflib import XSD, Literal
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.query import Result
 
-from kgbuild.build import build
-
 query_api = pytest.importorskip("kgbuild.query")
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,10 +89,8 @@ def expected_rows(name: str) -> tuple[list[str], list[dict]]:
 
 
 @pytest.fixture(scope="session")
-def out_dir(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    build(REPO / "ontology", REPO / "data", out)
-    return out
+def out_dir(built_repo) -> Path:
+    return built_repo
 
 
 @pytest.fixture(scope="session")

@@ -233,7 +233,7 @@ def test_bad_option_values_are_click_usage_errors(out, option):
 
 def test_without_a_build(tmp_path):
     message = failed(query(tmp_path, "handovers"), 2)
-    assert "kg.ttl' not found" in message and "run `kgbuild build` first" in message
+    assert "manifest.json' not found" in message and "run `kgbuild build` first" in message
 
 
 @pytest.mark.parametrize(
@@ -296,7 +296,7 @@ def test_query_help_documents_params_and_exit_codes():
     text = ok(run("query", "--help"))
     for option in ("--param NAME=VALUE", "--format", "--engine", "--asserted-only", "--timeout"):
         assert option in text
-    assert "[default: 30" in text and "[default: table]" in text and "[default: rdflib]" in text
+    assert "[default: 30" in text and "[default: table]" in text and "[default: oxigraph]" in text
     assert "Exit codes:" in text and "stopped at --timeout" in text
     assert "never pasted into the query text" in text
     assert "queries" in ok(run("--help"))

@@ -16,6 +16,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.query import Result
 
 from kgbuild.errors import InputError
+from kgbuild.names import index_names, name_key
 from kgbuild.namespaces import ID, KG, OWL, RDF, RDFS, XSD
 from kgbuild.query import (
     Dataset,
@@ -31,7 +32,7 @@ from kgbuild.query import (
     resolve_param,
     run_query,
 )
-from kgbuild.reason import closure, infer
+from kgbuild.reason import infer
 
 REPO = Path(__file__).resolve().parents[1]
 ENGINES = ("rdflib", "oxigraph")
@@ -179,18 +180,30 @@ def test_load_dataset_without_a_build(tmp_path):
         load_dataset(tmp_path)
 
 
-def test_load_dataset_of_a_damaged_file(tmp_path):
+def test_load_dataset_of_a_file_from_an_older_kgbuild(tmp_path):
     (tmp_path / "kg.ttl").write_text("@prefix broken", encoding="utf-8")
-    with pytest.raises(InputError, match="cannot read"):
+    with pytest.raises(InputError, match="holds no manifest.json"):
         load_dataset(tmp_path)
+
+
+def count(dataset: Dataset) -> int:
+    """The triples of the dataset's default graph, as the Oxigraph engine sees them."""
+    result = run_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", dataset, engine="oxigraph")
+    return int(result.rows[0]["n"])
+
+
+def ground(graph: Graph) -> set:
+    """The triples without blank nodes (kg.ttl and kg-closure.ttl are parsed apart, so their
+    blank nodes differ)."""
+    return {t for t in graph if not any(isinstance(term, BNode) for term in t)}
 
 
 def test_the_inferred_dataset_is_the_asserted_one_plus_the_inferences(inferred, asserted):
     assert inferred.inferred and not asserted.inferred
     assert len(inferred.graph) > len(asserted.graph)
-    assert set(asserted.graph) <= set(inferred.graph)
-    assert len(inferred.store) == len(inferred.graph)
-    assert len(asserted.store) == len(asserted.graph)
+    assert ground(asserted.graph) <= ground(inferred.graph)
+    assert count(inferred) == len(inferred.graph)
+    assert count(asserted) == len(asserted.graph)
 
 
 @pytest.fixture(scope="module")
@@ -202,7 +215,7 @@ def test_infer_returns_only_new_clean_triples_deterministically(asserted, inferr
     graph = asserted.graph
     first = inferences
     # The dataset's inferences were computed in another call: the same triples.
-    assert set(first) == set(inferred.graph) - set(graph)
+    assert set(first) == ground(inferred.graph) - ground(graph)
     assert len(first) > 1000
     assert not set(first) & set(graph)
     vocabularies = (str(RDF), str(RDFS), str(OWL), str(XSD))
@@ -215,12 +228,12 @@ def test_infer_returns_only_new_clean_triples_deterministically(asserted, inferr
     assert (ID["event/handover-lachin"], KG.occurredIn, ID["place/lachin-district"]) in first
     assert (ID["event/handover-lachin"], KG.occurredIn, ID["country/azerbaijan"]) in first
     # The input is left alone.
-    assert len(graph) == len(asserted.asserted)
+    assert len(graph) == count(asserted)
 
 
-def test_closure_is_the_graph_and_its_inferences(asserted, inferences):
-    graph = asserted.graph
-    assert set(closure(graph)) == set(graph) | set(inferences)
+def test_the_closure_is_the_graph_and_its_inferences(asserted, inferred, inferences):
+    assert ground(inferred.graph) == ground(asserted.graph) | set(inferences)
+    assert len(inferred.graph) == len(asserted.graph) + len(inferences)
 
 
 # ------------------------------------------------------------------ parameters
@@ -275,6 +288,31 @@ def test_a_label_shared_by_two_nodes_is_ambiguous_and_lists_them(asserted):
     assert info.value.exit_code == 2
 
 
+class GraphNames:
+    """Names resolved against an rdflib graph (a NodeIndex), for small hand-made cases."""
+
+    def __init__(self, graph: Graph) -> None:
+        place_names = (
+            (place, written)
+            for place, name in graph.subject_objects(KG.hasName)
+            for written in graph.objects(name, KG.nameString)
+        )
+        self.graph = graph
+        self.names, self.labels = index_names(graph.subject_objects(RDFS.label), place_names)
+
+    def name_index(self):
+        return self.names
+
+    def nodes_named(self, name):
+        return self.names.get(name_key(name), set())
+
+    def label(self, node):
+        return self.labels.get(node, "")
+
+    def has_node(self, iri):
+        return (iri, None, None) in self.graph or (None, None, iri) in self.graph
+
+
 def test_a_label_of_one_node_and_a_name_of_another_are_ambiguous():
     graph = Graph()
     a, b = ID["place/alpha-town"], ID["place/alpha-district"]
@@ -282,7 +320,7 @@ def test_a_label_of_one_node_and_a_name_of_another_are_ambiguous():
     graph.add((b, RDFS.label, Literal("Alpha District", lang="en")))
     graph.add((b, KG.hasName, ID["name/alpha-az"]))
     graph.add((ID["name/alpha-az"], KG.nameString, Literal("alpha", lang="az")))
-    dataset = Dataset(graph, graph, False)
+    dataset = GraphNames(graph)
     with pytest.raises(InputError) as info:
         resolve_param(iri_param("place"), "ALPHA", dataset)
     assert '"Alpha" <place/alpha-town>' in str(info.value)

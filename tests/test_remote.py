@@ -14,7 +14,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from conftest import ROOT, OxigraphServer, free_port, oxigraph_command
-from kgbuild.build import CLOSURE_FILE, INFERRED_FILE, KG_FILE, build
+from kgbuild.build import CLOSURE_FILE, INFERRED_FILE, KG_FILE
 from kgbuild.query import load_dataset, load_queries, parse_query_file, run_query, with_values
 from kgbuild.remote import (
     STAGING_BASE,
@@ -43,10 +43,8 @@ def triples(path: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
-    build(ROOT / "ontology", ROOT / "data", out)
-    return out
+def dist(built_repo: Path) -> Path:
+    return built_repo
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

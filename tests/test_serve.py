@@ -570,10 +570,9 @@ def test_one_log_line_per_request(server: Serve, url: str) -> None:
 # ---------------------------------------------------------------------------- the command
 
 
-def test_quiet_without_trig(dist: Path, tmp_path: Path) -> None:
-    (tmp_path / "dist").mkdir()
-    shutil.copy(dist / "kg-closure.ttl", tmp_path / "dist" / "kg-closure.ttl")
-    serve = Serve("--quiet", "--out", "dist", cwd=tmp_path, interruptible=True)
+def test_quiet_without_trig(project) -> None:
+    assert project.run("build", "-q", "--format", "none").exit_code == 0
+    serve = Serve("--quiet", "--out", "dist", cwd=project.root, interruptible=True)
     try:
         assert serve.start_line.startswith("Serving ")
         assert "dist/kg.trig not found, so no named graphs but the endpoint description" in (
@@ -620,19 +619,22 @@ def test_port_in_use_exits_2(dist: Path) -> None:
     ]
 
 
-def test_missing_or_damaged_closure_exits_2(tmp_path: Path) -> None:
+def test_missing_or_damaged_closure_exits_2(dist: Path, tmp_path: Path) -> None:
     missing = run_module("serve", "--port", "0", cwd=tmp_path)
     assert missing.returncode == 2
     assert missing.stderr.splitlines() == [
-        "kgbuild: error: 'dist/kg-closure.ttl' not found; run `kgbuild build` first"
+        "kgbuild: error: 'dist/manifest.json' not found: there is no build in 'dist'; "
+        "run `kgbuild build` first"
     ]
-    (tmp_path / "dist").mkdir()
-    (tmp_path / "dist" / "kg-closure.ttl").write_text("<a> <b> .\n", encoding="utf-8")
+    shutil.copytree(dist, tmp_path / "dist", ignore=shutil.ignore_patterns("store"))
+    closure = tmp_path / "dist" / "kg-closure.ttl"
+    closure.write_bytes(closure.read_bytes().replace(b"kg:", b"kX", 1))  # same size
     damaged = run_module("serve", "--port", "0", cwd=tmp_path)
     assert damaged.returncode == 2
-    (line,) = damaged.stderr.splitlines()
-    assert line.startswith("kgbuild: error: cannot read 'dist/kg-closure.ttl': ")
-    assert line.endswith("; run `kgbuild build` again")
+    assert damaged.stderr.splitlines() == [
+        "kgbuild: error: the build in 'dist' cannot be used: 'dist/kg-closure.ttl' was changed "
+        "after the build; run `kgbuild build` to make it again"
+    ]
 
 
 # ---------------------------------------------------------------------------- in-process

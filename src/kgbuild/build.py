@@ -1,27 +1,61 @@
-"""The build stage: ontology + data -> one checked, reasoned graph, written to ``<out>/`` as
-Turtle (kg.ttl, inferred.ttl, kg-closure.ttl), the other export formats and void.ttl."""
+"""The build stage: ontology + data -> one checked, reasoned graph, written to ``<out>/``: the
+Turtle files (kg.ttl, inferred.ttl, kg-closure.ttl), the other export formats, void.ttl, and
+what kgbuild's own commands read back (index.sqlite, store/, manifest.json; see ``dist.py``)."""
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Iterable
+import sqlite3
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 
-from kgbuild.export import EXPORT_FORMATS, ExportResult, export_files
-from kgbuild.load import LoadedData, load_data
-from kgbuild.ontology import load_ontology
-from kgbuild.reason import Reasoning, check_consistent, closure, reason
+from kgbuild.dist import (
+    CLOSURE_FILE,
+    INDEX_FILE,
+    INFERRED_FILE,
+    KG_FILE,
+    MANIFEST_FILE,
+    STORE_DIR,
+    manifest_bytes,
+    write_index,
+    write_store,
+)
+from kgbuild.errors import InputError, display_path, first_line
+from kgbuild.export import (
+    EXPORT_FORMATS,
+    EXPORT_PREFIXES,
+    HEADER,
+    VOID_FILE,
+    VOID_GRAPH,
+    ExportResult,
+    export_graphs,
+    serialize_jsonld,
+    serialize_ntriples,
+    serialize_trig,
+    void_graph,
+)
+from kgbuild.load import Context, LoadedData, Triple, load_data
+from kgbuild.names import index_names
+from kgbuild.namespaces import KG, RDF, RDFS
+from kgbuild.ontology import load_ontology, term_lines
+from kgbuild.reason import Reasoning, check_consistent, reason
 from kgbuild.serialize import atomic_write_bytes, serialize_turtle
-from kgbuild.stats import Summary, summarize
+from kgbuild.stats import Summary, summarize, summary_dict
 from kgbuild.validate import (
     Locator,
     ShapeViolations,
     Validation,
     ValidationReport,
-    validate_inputs,
+    load_all,
+    validate_loaded,
 )
 
 __all__ = [
@@ -31,20 +65,18 @@ __all__ = [
     "BuildResult",
     "ReasonResult",
     "ShapeViolations",
+    "Timings",
     "build",
     "check_and_reason",
+    "closure_turtle",
     "export",
+    "inferred_turtle",
     "load_inputs",
-    "write_all",
     "reason_inputs",
 ]
 
-KG_FILE = "kg.ttl"
-INFERRED_FILE = "inferred.ttl"
-CLOSURE_FILE = "kg-closure.ttl"
-
 INFERRED_HEADER = (
-    "# kgbuild {version}: the facts the OWL 2 RL closure of kg.ttl adds to it (owlrl), cleaned.\n"
+    "# kgbuild {version}: the facts the OWL 2 RL closure of kg.ttl adds to it, cleaned.\n"
     "# Generated file: edit the sources and run `kgbuild build` instead of editing this.\n"
 )
 CLOSURE_HEADER = (
@@ -55,19 +87,36 @@ CLOSURE_HEADER = (
 
 @dataclass
 class BuildResult:
-    graph: Graph  # ontology + data
     ontology: Graph
-    locations: dict[URIRef, tuple[Path, int]]  # data node -> (file, line) of its record
+    data: LoadedData
     output: Path  # the kg.ttl written
     summary: Summary
     validation: ValidationReport  # no violations; warnings and infos, if any
-    reasoning: Reasoning | None = None
+    reasoning: Reasoning
     outputs: tuple[Path, ...] = ()  # every file written, kg.ttl first
+    timings: Timings | None = None  # how long each stage took
+
+    @property
+    def locations(self) -> dict[URIRef, tuple[Path, int]]:
+        """Data node -> (file, line) of its record."""
+        return self.data.locations
+
+    @property
+    def triples(self) -> list[Triple]:
+        """Ontology + data."""
+        return [*self.ontology, *self.data.triples]
+
+    @property
+    def graph(self) -> Graph:
+        """Ontology + data as an rdflib graph (made on each call: for tests and tools)."""
+        graph = Graph()
+        graph.addN((s, p, o, graph) for s, p, o in self.triples)
+        return graph
 
 
 @dataclass
 class ReasonResult:
-    graph: Graph  # ontology + data
+    triples: list[Triple]  # ontology + data
     reasoning: Reasoning  # consistent
     outputs: tuple[Path, ...]  # inferred.ttl, kg-closure.ttl
     validation: ValidationReport
@@ -81,39 +130,64 @@ def load_inputs(
     return ontology, load_data(data_dir, ontology)
 
 
+class Timings(dict):
+    """Stage name -> (wall seconds, CPU seconds), in the order the stages ran."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        wall, cpu = time.perf_counter(), time.process_time()
+        try:
+            yield
+        finally:
+            done = (time.perf_counter() - wall, time.process_time() - cpu)
+            before = self.get(name, (0.0, 0.0))
+            self[name] = (before[0] + done[0], before[1] + done[1])
+
+
 def check_and_reason(
-    ontology_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str]
+    ontology_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str],
+    timings: Timings | None = None,
 ) -> tuple[Validation, Reasoning]:
-    """Validate, then reason and check consistency; raises on any failure."""
-    checked = validate_inputs(ontology_dir, data_dir)
+    """Load and validate, then reason and check consistency; raises on any failure."""
+    timings = Timings() if timings is None else timings
+    with timings.stage("load"):
+        inputs = load_all(ontology_dir, data_dir)
+    with timings.stage("validate"):
+        checked = validate_loaded(*inputs, ontology_dir)
     if not checked.report.conforms:
         raise ShapeViolations(checked.report)
-    reasoning = reason(checked.graph)
-    check_consistent(reasoning, Locator(checked.data.locations, ontology_dir))
+    with timings.stage("reason"):
+        reasoning = reason(checked.triples)
+        check_consistent(reasoning, Locator(checked.data.locations, ontology_dir))
     return checked, reasoning
 
 
-def _reasoning_files(
-    graph: Graph, reasoning: Reasoning, out_dir: str | os.PathLike[str]
-) -> list[tuple[Path, bytes]]:
+def inferred_turtle(inferred: Iterable[Triple]) -> bytes:
+    """The content of inferred.ttl."""
     from kgbuild import __version__
 
-    out = Path(out_dir)
-    return [
-        (
-            out / INFERRED_FILE,
-            serialize_turtle(
-                reasoning.inferred, header=INFERRED_HEADER.format(version=__version__)
-            ),
-        ),
-        (
-            out / CLOSURE_FILE,
-            serialize_turtle(
-                closure(graph, reasoning.inferred),
-                header=CLOSURE_HEADER.format(version=__version__),
-            ),
-        ),
-    ]
+    return serialize_turtle(inferred, header=INFERRED_HEADER.format(version=__version__))
+
+
+def closure_turtle(asserted: Iterable[Triple], inferred: Iterable[Triple]) -> bytes:
+    """The content of kg-closure.ttl."""
+    from kgbuild import __version__
+
+    return serialize_turtle(
+        [*asserted, *inferred], header=CLOSURE_HEADER.format(version=__version__)
+    )
+
+
+def _reasoning_files(
+    asserted: list[Triple], reasoning: Reasoning, out: Path, timings: Timings | None = None
+) -> list[tuple[Path, bytes]]:
+    timings = Timings() if timings is None else timings
+    with timings.stage(INFERRED_FILE):
+        inferred = inferred_turtle(reasoning.inferred)
+    with timings.stage(CLOSURE_FILE):
+        closure = closure_turtle(asserted, reasoning.inferred)
+    return [(out / INFERRED_FILE, inferred), (out / CLOSURE_FILE, closure)]
 
 
 def write_all(files: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
@@ -132,9 +206,91 @@ def reason_inputs(
     """Load, check and validate as ``build`` does, compute the OWL 2 RL closure, check it for
     inconsistencies (Inconsistency, exit 1) and write ``out_dir/inferred.ttl`` and
     ``out_dir/kg-closure.ttl`` atomically. ``kg.ttl`` is not written."""
-    checked, reasoning = check_and_reason(ontology_dir, data_dir)
-    outputs = write_all(_reasoning_files(checked.graph, reasoning, out_dir))
-    return ReasonResult(checked.graph, reasoning, outputs, checked.report)
+    with _without_cyclic_gc():
+        checked, reasoning = check_and_reason(ontology_dir, data_dir)
+        triples = checked.triples
+        outputs = write_all(_reasoning_files(triples, reasoning, Path(out_dir)))
+    return ReasonResult(triples, reasoning, outputs, checked.report)
+
+
+def _export_files(
+    checked: Validation,
+    reasoning: Reasoning,
+    out: Path,
+    formats: Iterable[str],
+    endpoint: str | None = None,
+    also_written: Iterable[str] = (),
+    timings: Timings | None = None,
+) -> ExportResult:
+    """The chosen export formats and void.ttl, serialised in memory."""
+    from kgbuild import __version__
+
+    timings = Timings() if timings is None else timings
+    ontology, data = list(checked.ontology), checked.data.triples
+    chosen = [f for f in EXPORT_FORMATS if f in set(formats)]
+    with timings.stage(VOID_FILE):
+        graphs = export_graphs(ontology, data, reasoning.inferred)
+    counts = {name: len(g) for name, g in graphs.items()}
+    filenames = [EXPORT_FORMATS[f] for f in chosen] + list(also_written)
+    documents = sorted(
+        s for s, p, o in data if p == RDF.type and o == KG.SourceDocument and isinstance(s, URIRef)
+    )
+    with timings.stage(VOID_FILE):
+        void = void_graph(
+            checked.ontology, documents, len(ontology) + len(data), counts, filenames, endpoint
+        )
+    files: list[tuple[Path, bytes]] = []
+    for fmt in chosen:
+        with timings.stage(EXPORT_FORMATS[fmt]):
+            if fmt == "turtle":
+                content = serialize_turtle([*ontology, *data])
+            elif fmt == "ntriples":
+                content = serialize_ntriples([*ontology, *data])
+            elif fmt == "jsonld":
+                context: Context | None = checked.data.context
+                assert context is not None
+                content = serialize_jsonld([*ontology, *data], context, context.raw)
+            else:
+                content = serialize_trig(
+                    {**graphs, VOID_GRAPH: list(void)},
+                    HEADER.format(version=__version__, what="the dataset as named graphs (TriG)"),
+                )
+        files.append((out / EXPORT_FORMATS[fmt], content))
+    with timings.stage(VOID_FILE):
+        void_text = serialize_turtle(
+            void,
+            prefixes=EXPORT_PREFIXES,
+            header=HEADER.format(version=__version__, what="VoID / DCAT dataset description"),
+        )
+    files.append((out / VOID_FILE, void_text))
+    outputs = tuple(path for path, _ in files)
+    return ExportResult({**graphs, VOID_GRAPH: list(void)}, outputs, counts, files)
+
+
+def _index_content(
+    triples: list[Triple], data: LoadedData, ontology_dir: Path, data_dir: Path
+) -> tuple[list[tuple[str, URIRef]], dict[URIRef, str], list[tuple[URIRef, str, str, int]]]:
+    """What index.sqlite holds besides the derivations: names, labels, record locations."""
+    labels = [(s, o) for s, p, o in triples if p == RDFS.label]
+    written: dict[Node, list[Node]] = defaultdict(list)
+    for s, p, o in triples:
+        if p == KG.nameString:
+            written[s].append(o)
+    place_names = [
+        (s, text) for s, p, o in triples if p == KG.hasName for text in written.get(o, ())
+    ]
+    names, first_labels = index_names(labels, place_names)
+    pairs = [(key, node) for key, nodes in names.items() for node in nodes]
+    locations: list[tuple[URIRef, str, str, int]] = []
+    for node, (path, line) in data.locations.items():
+        locations.append((node, "data", path.relative_to(data_dir).as_posix(), line))
+    subjects = {s for s, _, _ in triples if isinstance(s, URIRef)}
+    for path in sorted(ontology_dir.glob("*.ttl")):
+        for iri, line in term_lines(path).items():
+            node = URIRef(iri)
+            if node in subjects:
+                locations.append((node, "ontology", path.name, line))
+    return pairs, first_labels, locations
 
 
 def build(
@@ -146,7 +302,8 @@ def build(
     """Load and check everything, validate it against the SHACL shapes (``ontology_dir/shapes``),
     compute the OWL 2 RL closure and check it, then write to ``out_dir``, each file atomically:
     ``kg.ttl``, ``inferred.ttl``, ``kg-closure.ttl``, the other export ``formats`` (``kg.nt``,
-    ``kg.jsonld``, ``kg.trig``; all by default) and ``void.ttl``.
+    ``kg.jsonld``, ``kg.trig``; all by default), ``void.ttl``, ``index.sqlite``, ``store/`` and,
+    last, ``manifest.json``.
 
     Nothing is written unless every check passes, so a failed build leaves the old output:
     InputError for unreadable input, DataErrors for the loader's checks, ShapeViolations (with
@@ -154,30 +311,88 @@ def build(
     inconsistent. Warnings do not stop the build; they are in the result's ``validation``
     report.
     """
-    checked, reasoning = check_and_reason(ontology_dir, data_dir)
-    graph = checked.graph
-    reasoning_files = _reasoning_files(graph, reasoning, out_dir)
-    exported = export_files(
-        checked.ontology,
-        graph,
-        reasoning.inferred,
-        data_dir,
-        out_dir,
+    with _without_cyclic_gc():
+        return _build(Path(ontology_dir), Path(data_dir), Path(out_dir), formats)
+
+
+@contextmanager
+def _without_cyclic_gc() -> Iterator[None]:
+    """A build makes millions of long-lived objects and almost no reference cycles; Python's
+    cycle collector would walk them all again and again (a quarter of the time at a hundred
+    times the real data), so it is paused for the build."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(ontology_dir: Path, data_dir: Path, out: Path, formats: Iterable[str]) -> BuildResult:
+    timings = Timings()
+    checked, reasoning = check_and_reason(ontology_dir, data_dir, timings)
+    triples = checked.triples
+    reasoning_files = _reasoning_files(triples, reasoning, out, timings)
+    exported = _export_files(
+        checked,
+        reasoning,
+        out,
         {"turtle", *formats},
         also_written=[path.name for path, _ in reasoning_files],
+        timings=timings,
     )
     # kg.ttl first: if the disk fails midway, the main product is the one most likely current.
     kg_file, *others = exported.files
-    outputs = write_all([kg_file, *reasoning_files, *others])
+    files = [kg_file, *reasoning_files, *others]
+    with timings.stage("write files"):
+        outputs = list(write_all(files))
+    contents = {path.name: data for path, data in files}
+    assert reasoning.reasoner is not None
+    with timings.stage(INDEX_FILE):
+        names, labels, locations = _index_content(triples, checked.data, ontology_dir, data_dir)
+        try:
+            contents[INDEX_FILE] = write_index(
+                out / INDEX_FILE, reasoning.reasoner, names, labels, locations
+            )
+        except (OSError, sqlite3.Error) as exc:
+            raise InputError(
+                f"cannot write '{display_path(out / INDEX_FILE)}': {first_line(exc)}",
+                hint="choose another --out directory",
+            ) from exc
+    outputs.append(out / INDEX_FILE)
+    with timings.stage(STORE_DIR):
+        try:
+            write_store(out, contents[CLOSURE_FILE], contents[KG_FILE])
+        except OSError as exc:
+            raise InputError(
+                f"cannot write '{display_path(out / STORE_DIR)}': {first_line(exc)}",
+                hint="choose another --out directory",
+            ) from exc
+    outputs.append(out / STORE_DIR)
+    with timings.stage(MANIFEST_FILE):
+        summary = summarize(triples)
+        details = {
+            "reasoner": reasoning.engine,
+            "triples": {
+                "asserted": len(triples),
+                "inferred": len(reasoning.inferred),
+                "closure": len(triples) + len(reasoning.inferred),
+            },
+            "summary": summary_dict(summary),
+        }
+        manifest = manifest_bytes(ontology_dir, data_dir, out, contents, details)
+        atomic_write_bytes(out / MANIFEST_FILE, manifest)
+    outputs.append(out / MANIFEST_FILE)
     return BuildResult(
-        graph,
         checked.ontology,
-        checked.data.locations,
+        checked.data,
         kg_file[0],
-        summarize(graph),
+        summary,
         checked.report,
         reasoning,
-        outputs,
+        tuple(outputs),
+        timings,
     )
 
 
@@ -191,9 +406,8 @@ def export(
     """Check, validate and reason as ``build`` does (the same errors, nothing written on
     failure), then write only the chosen ``formats`` (names of EXPORT_FORMATS) and
     ``void.ttl`` to ``out_dir``, each atomically; ``endpoint`` goes into the description."""
-    checked, reasoning = check_and_reason(ontology_dir, data_dir)
-    exported = export_files(
-        checked.ontology, checked.graph, reasoning.inferred, data_dir, out_dir, formats, endpoint
-    )
-    exported.outputs = write_all(exported.files)
+    with _without_cyclic_gc():
+        checked, reasoning = check_and_reason(ontology_dir, data_dir)
+        exported = _export_files(checked, reasoning, Path(out_dir), formats, endpoint)
+        exported.outputs = write_all(exported.files)
     return exported

@@ -6,41 +6,25 @@ import difflib
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from kgbuild import __version__
-from kgbuild.build import CLOSURE_FILE, KG_FILE, build, export, reason_inputs
 from kgbuild.errors import InputError, KgbuildError, display_path
-from kgbuild.export import EXPORT_FORMATS
-from kgbuild.query import (
-    DEFAULT_TIMEOUT,
-    ENGINES,
-    StoredQuery,
-    check_params,
-    check_read_only,
-    format_query_detail,
-    format_query_list,
-    format_results,
-    load_dataset,
-    load_queries,
-    read_query_file,
-    run_query,
-)
-from kgbuild.query import FORMATS as QUERY_FORMATS
-from kgbuild.reason import format_reasoning
-from kgbuild.serialize import atomic_write_bytes
-from kgbuild.stats import format_summary, summarize
-from kgbuild.validate import (
-    ShapeViolations,
-    ValidationReport,
-    format_report,
-    report_json,
-    report_turtle,
-    summary_line,
-    validate_inputs,
-)
+
+if TYPE_CHECKING:
+    from kgbuild.query import StoredQuery
+    from kgbuild.validate import ValidationReport
+
+# The stages are imported by the commands that use them: a query should not pay for loading
+# the SHACL and OWL libraries it never calls.
+EXPORT_FORMATS = ("turtle", "ntriples", "jsonld", "trig")  # kgbuild.export.EXPORT_FORMATS
+ENGINES = ("oxigraph", "rdflib")  # kgbuild.query.ENGINES
+QUERY_FORMATS = ("table", "csv", "tsv", "json")  # kgbuild.query.FORMATS
+DEFAULT_TIMEOUT = 30.0  # kgbuild.query.DEFAULT_TIMEOUT
+KG_FILE = "kg.ttl"
+CLOSURE_FILE = "kg-closure.ttl"
 
 __all__ = ["cli", "main"]
 
@@ -178,6 +162,10 @@ def build_command(
     build are kept as they were. Warnings are printed (not with --quiet) and the build goes
     on. Every file is deterministic: the same inputs give the same bytes.
     """
+    from kgbuild.build import build
+    from kgbuild.stats import format_summary
+    from kgbuild.validate import ShapeViolations, format_report
+
     chosen = set(EXPORT_FORMATS) if "all" in formats else set(formats) - {"none"}
     try:
         result = build(ontology_dir, data_dir, out_dir, chosen)
@@ -207,6 +195,10 @@ def reason_command(data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: boo
     of kg.ttl plus inferred.ttl, for stores that do not reason). kg.ttl itself is written by
     build, which does all this too. Nothing is written when a check fails.
     """
+    from kgbuild.build import reason_inputs
+    from kgbuild.reason import format_reasoning
+    from kgbuild.validate import ShapeViolations, format_report
+
     try:
         result = reason_inputs(ontology_dir, data_dir, out_dir)
     except ShapeViolations as exc:
@@ -282,6 +274,9 @@ def validate_command(
     reported but the graph still conforms. Nothing is built or written (except --output).
     With --quiet the text report lists only the violations, with no summary line.
     """
+    from kgbuild.serialize import atomic_write_bytes
+    from kgbuild.validate import summary_line, validate_inputs
+
     del out_dir  # shared option; validate builds nothing
     report = validate_inputs(ontology_dir, data_dir).report
     data = _render(report, fmt, quiet)
@@ -297,6 +292,8 @@ def validate_command(
 
 
 def _render(report: ValidationReport, fmt: str, quiet: bool) -> bytes:
+    from kgbuild.validate import format_report, report_json, report_turtle
+
     if fmt == "turtle":
         return report_turtle(report)
     if fmt == "json":
@@ -309,10 +306,13 @@ def _render(report: ValidationReport, fmt: str, quiet: bool) -> bytes:
 @out_option
 @quiet_option
 def stats(out_dir: Path, quiet: bool) -> None:
-    """Summarise the graph built last (OUT/kg.ttl)."""
-    graph = load_dataset(out_dir, inferred=False).graph  # the same errors as for a query
+    """Summarise the graph built last (OUT/kg.ttl), as build did."""
+    from kgbuild.dist import open_build
+    from kgbuild.stats import format_summary, summary_from_dict
+
+    summary = summary_from_dict(open_build(out_dir).summary)  # the same errors as for a query
     if not quiet:
-        click.echo(format_summary(summarize(graph)))
+        click.echo(format_summary(summary))
 
 
 QUERY_EXIT_CODES = """\b
@@ -348,6 +348,8 @@ def queries_command(queries_dir: Path, name: str | None) -> None:
     parameter is written NAME:TYPE, with a ? when it is optional; run one with
     `kgbuild query NAME --param NAME=VALUE ...`.
     """
+    from kgbuild.query import format_query_detail, format_query_list, load_queries
+
     queries = load_queries(queries_dir)
     if name is None:
         click.echo(format_query_list(queries), nl=False)
@@ -421,9 +423,9 @@ are refused too. With --endpoint they are passed on to the server, and
 @click.option(
     "--engine",
     type=click.Choice(ENGINES),
-    default="rdflib",
+    default="oxigraph",
     show_default=True,
-    help="SPARQL engine: rdflib (Python) or oxigraph (Rust).",
+    help="SPARQL engine: oxigraph (the build's store) or rdflib (the reference).",
 )
 @click.option(
     "--asserted-only",
@@ -463,11 +465,14 @@ def query_command(
     out_dir: Path,
     queries_dir: Path,
 ) -> None:
-    """Run the stored query NAME (or --file FILE) over OUT/kg.ttl and print the results.
+    """Run the stored query NAME (or --file FILE) over the build in OUT and print the results.
 
-    The graph includes the facts inferred from the ontology (OWL 2 RL), computed when the
-    query runs, unless --asserted-only. A stored query whose header says `inferred: false`
-    gets the same answer without them, so it skips that step and runs faster.
+    The graph is the one `kgbuild build` wrote: OUT/kg-closure.ttl, the asserted facts with
+    those the ontology lets a reasoner infer (OWL 2 RL), or OUT/kg.ttl alone with
+    --asserted-only or for a stored query whose header says `inferred: false` (it gives the
+    same rows either way). Nothing is reasoned here; a build that is missing or older than its
+    inputs is an error. The oxigraph engine reads the build's store (OUT/store), the rdflib
+    engine parses the Turtle file.
 
     With --endpoint URL the query runs on that server instead, with the same parameters and
     output formats: names are looked up in what the server holds, and the values are bound
@@ -479,6 +484,16 @@ def query_command(
             "give the name of a stored query or --file FILE (not both)",
             hint="`kgbuild queries` lists the stored queries",
         )
+    from kgbuild.query import (
+        check_params,
+        check_read_only,
+        format_results,
+        load_dataset,
+        load_queries,
+        read_query_file,
+        run_query,
+    )
+
     params = _parse_params(param_values)
     if query_file is not None:
         query = read_query_file(query_file)
@@ -624,6 +639,10 @@ def push_command(
     """
     from kgbuild.remote import push, safe_url
 
+    if push_file is None:
+        from kgbuild.dist import open_build
+
+        open_build(out_dir)  # a missing, incomplete or out-of-date build is not pushed
     if push_file is not None and asserted_only:
         raise InputError("give --file or --asserted-only, not both")
     if direct and update_endpoint is not None:
@@ -696,22 +715,20 @@ Exit codes:
     help="text: an indented proof tree; json: the same tree as nested objects.",
 )
 @out_option
-@data_option
-@ontology_option
-def explain_command(
-    statement: tuple[str, ...], fmt: str, out_dir: Path, data_dir: Path, ontology_dir: Path
-) -> None:
-    """Say why a triple holds in OUT/kg.ttl: asserted, or inferred by which OWL 2 RL rule.
+def explain_command(statement: tuple[str, ...], fmt: str, out_dir: Path) -> None:
+    """Say why a triple holds in the build in OUT: asserted, or inferred by which OWL 2 RL
+    rule.
 
     For an inferred triple, prints the proof: the rule and the premises it was applied to,
-    each proved in turn down to asserted triples (with the file and line that state them,
-    where DATA and ONTOLOGY still have them).
+    each proved in turn down to asserted triples, with the file and line of the ontology or
+    data that state them. The proofs are those the build recorded when it reasoned
+    (OUT/index.sqlite): nothing is reasoned again.
     """
     import json
 
     from kgbuild.explain import explain_statement, format_proof, proof_json
 
-    proof = explain_statement(statement, out_dir, ontology_dir, data_dir)
+    proof = explain_statement(statement, out_dir)
     if fmt == "json":
         click.echo(json.dumps(proof_json(proof), ensure_ascii=False, indent=2))
     else:
@@ -774,6 +791,9 @@ def export_command(
     Every file is deterministic: the same inputs give the same bytes. Nothing is written when
     a check fails.
     """
+    from kgbuild.build import export
+    from kgbuild.validate import ShapeViolations, format_report
+
     formats = tuple(EXPORT_FORMATS) if fmt == "all" else (fmt,)
     try:
         result = export(ontology_dir, data_dir, out_dir, formats, endpoint)

@@ -1,29 +1,34 @@
-"""The export stage: the checked, reasoned graph as Turtle, N-Triples, JSON-LD and TriG, with a
-VoID / DCAT description of the dataset. Every output is deterministic (same inputs, same bytes,
-whatever the process or its hash seed)."""
+"""The export formats: the graph as N-Triples, JSON-LD and TriG, and the VoID / DCAT description
+of the dataset. Every output is deterministic (same inputs, same bytes, whatever the process or
+its hash seed), and every function works on plain triples, so a large graph is never copied into
+another rdflib graph on the way out."""
 
 from __future__ import annotations
 
 import json
-import os
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.compare import isomorphic, to_canonical_graph
 from rdflib.namespace import DCAT, VOID
+from rdflib.term import Node
 
-from kgbuild.errors import InputError, display_path
+from kgbuild.load import Context
 from kgbuild.namespaces import DCTERMS, ID_BASE, KG, KG_ONTOLOGY, OWL, PREFIXES, RDF, XSD
-from kgbuild.serialize import serialize_turtle
+from kgbuild.serialize import Triple, ntriples_term, relative_id, serialize_turtle
 
 __all__ = [
     "DATASET",
+    "DATA_GRAPH",
     "EXPORT_FORMATS",
     "GRAPH_BASE",
+    "INFERRED_GRAPH",
+    "ONTOLOGY_GRAPH",
+    "VOID_FILE",
+    "VOID_GRAPH",
     "ExportResult",
     "endpoint_description",
     "export_graphs",
@@ -42,7 +47,7 @@ VOID_GRAPH = GRAPH.void
 DATASET = URIRef("https://w3id.org/kgbuild/dataset")
 DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace predates it
 
-# Format name -> file name. "all" writes every one of them.
+# Format name -> file name.
 EXPORT_FORMATS: dict[str, str] = {
     "turtle": "kg.ttl",
     "ntriples": "kg.nt",
@@ -69,8 +74,8 @@ HEADER = (
 
 @dataclass
 class ExportResult:
-    graphs: dict[URIRef, Graph]  # named graph -> its triples (the VoID graph included)
-    outputs: tuple[Path, ...]  # every file written (or, from export_files, to write)
+    graphs: dict[URIRef, list[Triple]]  # named graph -> its triples (the VoID graph included)
+    outputs: tuple[Path, ...]  # every file written (or, from build's export step, to write)
     counts: dict[URIRef, int] = field(default_factory=dict)  # named graph -> triples
     files: list[tuple[Path, bytes]] = field(default_factory=list)  # path -> content
 
@@ -80,58 +85,64 @@ def _local_id(iri: URIRef) -> str:
     return text[len(ID_BASE) :] if text.startswith(ID_BASE) else text
 
 
-def _with_blank_closure(source: Graph, subjects: Iterable[URIRef], into: Graph) -> None:
-    """Copy the triples of ``subjects`` and of the blank nodes they reach into ``into``."""
-    todo: list[Any] = list(subjects)
-    seen: set[Any] = set()
-    while todo:
-        node = todo.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for p, o in source.predicate_objects(node):
-            into.add((node, p, o))
-            if isinstance(o, BNode):
-                todo.append(o)
+# --------------------------------------------------------------------------------------------
+# Named graphs and the dataset description
 
 
-def export_graphs(ontology: Graph, merged: Graph, inferred: Graph) -> dict[URIRef, Graph]:
-    """The named graphs of the TriG export (without the VoID graph): the ontology, the
-    asserted data (``merged`` minus the ontology), the inferred triples, and one graph per
-    source document holding the data nodes that cite its passages (``kg:statedIn`` a passage
-    that is ``kg:inDocument`` the document), each with the blank nodes it reaches. Nodes that
-    cite only background knowledge (``kg:backgroundSource``) are in the data graph alone."""
-    data = Graph()
-    for triple in merged:
-        if triple not in ontology:
-            data.add(triple)
-    graphs: dict[URIRef, Graph] = {
-        ONTOLOGY_GRAPH: ontology,
+def export_graphs(
+    ontology: Iterable[Triple], data: Iterable[Triple], inferred: Iterable[Triple]
+) -> dict[URIRef, list[Triple]]:
+    """The named graphs of the TriG export (without the VoID graph): the ontology, the asserted
+    data, the inferred triples, and one graph per source document holding the data nodes that
+    cite its passages (``kg:statedIn`` a passage that is ``kg:inDocument`` the document), each
+    with the blank nodes it reaches. Nodes that cite only background knowledge
+    (``kg:backgroundSource``) are in the data graph alone."""
+    data = list(data)
+    graphs: dict[URIRef, list[Triple]] = {
+        ONTOLOGY_GRAPH: list(ontology),
         DATA_GRAPH: data,
-        INFERRED_GRAPH: inferred,
+        INFERRED_GRAPH: list(inferred),
     }
-    citing: dict[URIRef, set[URIRef]] = {}
-    for node, passage in data.subject_objects(KG.statedIn):
-        for document in data.objects(passage, KG.inDocument):
-            if isinstance(node, URIRef) and isinstance(document, URIRef):
-                citing.setdefault(document, set()).add(node)
+    by_subject: dict[Node, list[Triple]] = defaultdict(list)
+    document_of: dict[Node, set[Node]] = defaultdict(set)
+    for triple in data:
+        by_subject[triple[0]].append(triple)
+        if triple[1] == KG.inDocument:
+            document_of[triple[0]].add(triple[2])
+    citing: dict[URIRef, set[Node]] = defaultdict(set)
+    for s, p, o in data:
+        if p == KG.statedIn and isinstance(s, URIRef):
+            for document in document_of.get(o, ()):
+                if isinstance(document, URIRef):
+                    citing[document].add(s)
     for document in sorted(citing):
-        graph = Graph()
-        _with_blank_closure(data, sorted(citing[document]), graph)
-        graphs[GRAPH[_local_id(document)]] = graph
+        triples: list[Triple] = []
+        todo = sorted(citing[document])
+        seen: set[Node] = set()
+        while todo:
+            node = todo.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            for triple in by_subject.get(node, ()):
+                triples.append(triple)
+                if isinstance(triple[2], BNode):
+                    todo.append(triple[2])
+        graphs[GRAPH[_local_id(document)]] = triples
     return graphs
 
 
 def void_graph(
     ontology: Graph,
-    merged: Graph,
+    source_documents: Iterable[URIRef],
+    triples: int,
     counts: Mapping[URIRef, int],
     files: Iterable[str],
     endpoint: str | None = None,
 ) -> Graph:
     """The VoID / DCAT description of the dataset: title, version, license, sources, the
-    triple count of the whole graph (ontology + data) and of each named graph, the files and
-    (when given) the SPARQL endpoint. No timestamps, so it is deterministic."""
+    number of ``triples`` of the whole graph (ontology + data) and of each named graph, the
+    files and (when given) the SPARQL endpoint. No timestamps, so it is deterministic."""
     from kgbuild import __version__
 
     g = Graph()
@@ -146,9 +157,9 @@ def void_graph(
     g.add((d, OWL.versionInfo, Literal(__version__)))
     for license_ in ontology.objects(header, DCTERMS.license):
         g.add((d, DCTERMS.license, license_))
-    for document in merged.subjects(RDF.type, KG.SourceDocument):
+    for document in source_documents:
         g.add((d, DCTERMS.source, document))
-    g.add((d, VOID.triples, Literal(len(merged), datatype=XSD.integer)))
+    g.add((d, VOID.triples, Literal(triples, datatype=XSD.integer)))
     g.add((d, VOID.vocabulary, URIRef(str(KG))))
     g.add((d, VOID.uriSpace, Literal(ID_BASE)))
     for name, count in counts.items():
@@ -177,70 +188,27 @@ def endpoint_description(endpoint: str) -> Graph:
     return g
 
 
-def serialize_ntriples(graph: Graph) -> bytes:
-    """N-Triples, one line per triple, lines sorted bytewise; blank nodes get canonical labels."""
-    canonical = to_canonical_graph(graph)
-    text = canonical.serialize(format="nt", encoding="utf-8")
-    lines = sorted({line for line in text.splitlines() if line.strip()})
-    return b"".join(line + b"\n" for line in lines)
+# --------------------------------------------------------------------------------------------
+# N-Triples and TriG
 
 
-def _sort_json(value: Any, in_list: bool = False) -> Any:
-    if isinstance(value, dict):
-        return {k: _sort_json(v, in_list=(k == "@list")) for k, v in sorted(value.items())}
-    if isinstance(value, list):
-        items = [_sort_json(v) for v in value]
-        if in_list:
-            return items  # RDF list order is meaning
-        return sorted(items, key=lambda v: json.dumps(v, sort_keys=True, ensure_ascii=False))
-    return value
+def serialize_ntriples(triples: Iterable[Triple]) -> bytes:
+    """N-Triples, one line per triple, lines sorted bytewise. Blank nodes keep their labels,
+    which are content-derived: the ontology, the only source of blank nodes, is canonicalised
+    when it is read."""
+    texts: dict[Node, str] = {}
+
+    def term(node: Node) -> str:
+        text = texts.get(node)
+        if text is None:
+            text = texts[node] = ntriples_term(node)
+        return text
+
+    lines = {f"{term(s)} {term(p)} {term(o)} .\n".encode() for s, p, o in triples}
+    return b"".join(sorted(lines))
 
 
-def _graph_sort_key(node: Any) -> tuple[bool, str, str]:
-    ident = ""
-    if isinstance(node, dict):
-        ident = str(node.get("@id", node.get("id", "")))
-    return (ident.startswith("_:"), ident, json.dumps(node, sort_keys=True, ensure_ascii=False))
-
-
-def _relativize(value: Any, path: str) -> Any:
-    if isinstance(value, dict):
-        return {k: v if k == "@context" else _relativize(v, path) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_relativize(v, path) for v in value]
-    if isinstance(value, str) and value.startswith(path) and len(value) > len(path):
-        return value[len(path) :]
-    return value
-
-
-def _parses_to(doc: Any, graph: Graph) -> bool:
-    parsed = Graph()
-    parsed.parse(data=json.dumps(doc), format="json-ld")
-    return isomorphic(parsed, graph)
-
-
-def serialize_jsonld(graph: Graph, context: Mapping[str, Any]) -> bytes:
-    """Compacted JSON-LD with ``context`` (the object of data/context.jsonld, passed in, never
-    fetched); keys, nodes and values sorted, blank nodes labelled canonically."""
-    canonical = Graph()
-    canonical += to_canonical_graph(graph)
-    text = canonical.serialize(format="json-ld", context=dict(context), auto_compact=True)
-    doc = json.loads(text)
-    # rdflib compacts IRIs under @base to '/kgbuild/id/place/x'; 'place/x' reads better and
-    # means the same. Kept only if the document still parses back to the same graph.
-    relative = _relativize(doc, urlsplit(ID_BASE).path)
-    if _parses_to(relative, graph):
-        doc = relative
-    body = doc.get("@graph")
-    if isinstance(body, list):
-        doc["@graph"] = sorted((_sort_json(n) for n in body), key=_graph_sort_key)
-    doc.pop("@context", None)
-    ordered: dict[str, Any] = {"@context": dict(context)}  # as in the file, in its order
-    ordered.update(_sort_json(doc))
-    return (json.dumps(ordered, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def serialize_trig(graphs: Mapping[URIRef, Graph], header: str) -> bytes:
+def serialize_trig(graphs: Mapping[URIRef, Iterable[Triple]], header: str) -> bytes:
     """TriG of named graphs, each written by the deterministic Turtle writer."""
     directives: set[str] = set()
     blocks: list[str] = []
@@ -261,61 +229,225 @@ def serialize_trig(graphs: Mapping[URIRef, Graph], header: str) -> bytes:
     return (head + "\n\n" + "\n\n".join(blocks) + "\n").encode("utf-8")
 
 
-def _read_context(data_dir: Path) -> dict[str, Any]:
-    path = data_dir / "context.jsonld"
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"cannot read the JSON-LD context '{display_path(path)}': {exc}") from exc
-    if not isinstance(doc, dict) or not isinstance(doc.get("@context"), dict):
-        raise InputError(f"'{display_path(path)}' has no '@context' object")
-    return doc["@context"]
+# --------------------------------------------------------------------------------------------
+# JSON-LD
 
 
-def export_files(
-    ontology: Graph,
-    merged: Graph,
-    inferred: Graph,
-    data_dir: str | os.PathLike[str],
-    out_dir: str | os.PathLike[str],
-    formats: Iterable[str] = tuple(EXPORT_FORMATS),
-    endpoint: str | None = None,
-    also_written: Iterable[str] = (),
-) -> ExportResult:
-    """Serialise the chosen formats (names of EXPORT_FORMATS) and ``void.ttl`` in memory; the
-    result's ``files`` are for the caller to write. ``also_written`` names further files of the
-    same output directory that the dataset description lists as distributions."""
-    from kgbuild import __version__
+class _NeedLabels(Exception):
+    """Some blank node is shared or on a cycle, so it cannot be written as a nested object."""
 
-    chosen = [f for f in EXPORT_FORMATS if f in set(formats)]
-    graphs = export_graphs(ontology, merged, inferred)
-    counts = {name: len(g) for name, g in graphs.items()}
-    filenames = [EXPORT_FORMATS[f] for f in chosen] + list(also_written)
-    void = void_graph(ontology, merged, counts, filenames, endpoint)
-    out = Path(out_dir)
-    files: list[tuple[Path, bytes]] = []
-    for fmt in chosen:
-        if fmt == "turtle":
-            data = serialize_turtle(merged)
-        elif fmt == "ntriples":
-            data = serialize_ntriples(merged)
-        elif fmt == "jsonld":
-            data = serialize_jsonld(merged, _read_context(Path(data_dir)))
-        else:
-            data = serialize_trig(
-                {**graphs, VOID_GRAPH: void},
-                HEADER.format(version=__version__, what="the dataset as named graphs (TriG)"),
-            )
-        files.append((out / EXPORT_FORMATS[fmt], data))
-    files.append(
-        (
-            out / VOID_FILE,
-            serialize_turtle(
-                void,
-                prefixes=EXPORT_PREFIXES,
-                header=HEADER.format(version=__version__, what="VoID / DCAT dataset description"),
-            ),
+
+class _JsonLdWriter:
+    """Compacts triples with the project context, the way the data files are written: ``id``
+    relative to the context's @base, ``type`` and @vocab values as terms, each property under
+    its term when the value has the term's kind (reference, vocabulary term, datatype,
+    language, language map), else under the property's compact IRI with an expanded value.
+    Blank nodes are nested objects (RDF lists as ``@list``) or, where one is shared, labelled.
+
+    Written for this project's context, whose term kinds ``load.Context`` classifies; the tests
+    parse the output back with rdflib and with pyoxigraph and require the same graph."""
+
+    def __init__(self, triples: Iterable[Triple], context: Context, labelled: bool) -> None:
+        self.context = context
+        self.labelled = labelled
+        self.index: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
+        refs: dict[Node, int] = defaultdict(int)
+        for s, p, o in triples:
+            self.index[s][p].add(o)
+            if isinstance(o, BNode):
+                refs[o] += 1
+        self.refs = refs
+        self.term_of = {term.iri: term for term in context.properties.values()}
+        self.name_of = {iri: name for name, iri in sorted(context.names.items(), reverse=True)}
+        self.prefixes = sorted(
+            ((ns, prefix) for prefix, ns in context.prefixes.items()),
+            key=lambda item: (-len(item[0]), item[1]),
         )
-    )
-    outputs = tuple(path for path, _ in files)
-    return ExportResult({**graphs, VOID_GRAPH: void}, outputs, counts, files)
+        self.visiting: set[Node] = set()
+
+    # -- IRIs
+
+    def compact_iri(self, iri: str, vocab: bool) -> str:
+        if vocab and iri in self.name_of:
+            return self.name_of[iri]
+        if not vocab:
+            relative = relative_id(iri, self.context.base)
+            if relative is not None:
+                return relative
+        for namespace, prefix in self.prefixes:
+            local = iri[len(namespace) :]
+            if iri.startswith(namespace) and local and not local.startswith("//"):
+                return f"{prefix}:{local}"
+        return iri
+
+    def node_id(self, node: Node) -> str:
+        if isinstance(node, BNode):
+            return f"_:{node}"
+        return self.compact_iri(str(node), vocab=False)
+
+    # -- values
+
+    def expanded_value(self, node: Node) -> Any:
+        if isinstance(node, Literal):
+            value: dict[str, Any] = {"@value": str(node)}
+            if node.language:
+                value["@language"] = node.language
+            elif node.datatype is not None and node.datatype != XSD.string:
+                value["@type"] = self.compact_iri(str(node.datatype), vocab=True)
+            return value
+        if isinstance(node, BNode) and not self.labelled:
+            members = self.rdf_list(node)
+            if members is not None:
+                return {"@list": [self.expanded_value(m) for m in members]}
+            return self.node_object(node, nested=True)
+        return {"@id": self.node_id(node)}
+
+    def term_value(self, term: Any, node: Node) -> Any:
+        """The compact value of ``node`` under ``term``, or None when its kind does not fit."""
+        kind = term.kind
+        if isinstance(node, Literal):
+            if (
+                kind == "typed"
+                and node.datatype is not None
+                and str(node.datatype) == (term.datatype)
+            ):
+                return str(node)
+            if kind == "plain" and not node.language and node.datatype in (None, XSD.string):
+                return str(node)
+            language = (node.language or "").lower()
+            if kind == "language" and language and language == (term.language or "").lower():
+                return str(node)
+            return None
+        if isinstance(node, URIRef):
+            if kind == "reference":
+                return self.compact_iri(str(node), vocab=False)
+            if kind == "vocab":
+                return self.compact_iri(str(node), vocab=True)
+            return None
+        if kind == "reference" and not self.labelled and self.rdf_list(node) is None:
+            return self.node_object(node, nested=True)
+        return None
+
+    # -- nodes
+
+    def rdf_list(self, node: Node) -> list[Node] | None:
+        """The members of the well-formed list at blank node ``node``, each link used once."""
+        members: list[Node] = []
+        seen: set[Node] = set()
+        while node != RDF.nil:
+            predicates = self.index.get(node, {})
+            if (
+                not isinstance(node, BNode)
+                or node in seen
+                or self.refs.get(node, 0) != 1
+                or set(predicates) != {RDF.first, RDF.rest}
+                or any(len(objects) != 1 for objects in predicates.values())
+            ):
+                return None
+            seen.add(node)
+            members.append(next(iter(predicates[RDF.first])))
+            node = next(iter(predicates[RDF.rest]))
+        return members
+
+    def node_object(self, node: Node, nested: bool = False) -> dict[str, Any]:
+        if nested:
+            if self.refs.get(node, 0) != 1 or node in self.visiting:
+                raise _NeedLabels
+            self.visiting.add(node)
+        out: dict[str, Any] = {}
+        if not isinstance(node, BNode) or self.labelled:
+            out["id"] = self.node_id(node)
+        values: dict[str, list[Any]] = defaultdict(list)
+        language_maps: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        for predicate, objects in self.index.get(node, {}).items():
+            if predicate == RDF.type:
+                for o in objects:
+                    if isinstance(o, URIRef):
+                        values["type"].append(self.compact_iri(str(o), vocab=True))
+                    else:
+                        values[self.compact_iri(str(RDF.type), vocab=True)].append(
+                            self.expanded_value(o)
+                        )
+                continue
+            term = self.term_of.get(str(predicate))
+            for o in objects:
+                if term is not None and term.kind == "language-map":
+                    if isinstance(o, Literal) and o.language:
+                        language_maps[term.name][o.language].append(str(o))
+                        continue
+                elif term is not None:
+                    compact = self.term_value(term, o)
+                    if compact is not None:
+                        values[term.name].append(compact)
+                        continue
+                values[self.compact_iri(str(predicate), vocab=True)].append(self.expanded_value(o))
+        for name, by_language in language_maps.items():
+            values[name].append(
+                {tag: _one_or_many(sorted(texts)) for tag, texts in sorted(by_language.items())}
+            )
+        for key in sorted(values):
+            items = sorted(values[key], key=_json_key)
+            out[key] = _one_or_many(items)
+        if nested:
+            self.visiting.discard(node)
+        return dict(sorted(out.items()))
+
+    def document(self, context_object: Mapping[str, Any]) -> dict[str, Any]:
+        nodes = []
+        for subject in self.index:
+            if isinstance(subject, BNode) and not self.labelled:
+                if self.refs.get(subject, 0) != 0:
+                    continue  # written where it is used
+                nodes.append(self.node_object(subject))
+            else:
+                nodes.append(self.node_object(subject))
+        # Every blank node must have been written exactly once.
+        if not self.labelled:
+            self._check_all_written()
+        nodes.sort(key=_graph_sort_key)
+        return {"@context": dict(context_object), "@graph": nodes}
+
+    def _check_all_written(self) -> None:
+        reachable: set[Node] = set()
+        todo = [s for s in self.index if not isinstance(s, BNode) or self.refs.get(s, 0) == 0]
+        while todo:
+            node = todo.pop()
+            for objects in self.index.get(node, {}).values():
+                for o in objects:
+                    if isinstance(o, BNode) and o not in reachable:
+                        reachable.add(o)
+                        todo.append(o)
+        for subject in self.index:
+            if (
+                isinstance(subject, BNode)
+                and self.refs.get(subject, 0)
+                and subject not in reachable
+            ):
+                raise _NeedLabels  # reachable only through a cycle
+
+
+def _one_or_many(items: list[Any]) -> Any:
+    return items[0] if len(items) == 1 else items
+
+
+def _json_key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _graph_sort_key(node: dict[str, Any]) -> tuple[bool, str, str]:
+    ident = str(node.get("id", ""))
+    return (not ident or ident.startswith("_:"), ident, _json_key(node))
+
+
+def serialize_jsonld(
+    triples: Iterable[Triple], context: Context, context_object: Mapping[str, Any]
+) -> bytes:
+    """Compacted JSON-LD of ``triples`` with the project context (``context_object`` is written
+    inline as the document's @context, never fetched; ``context`` is its classification).
+    Nodes, keys and values are sorted, so the output is deterministic."""
+    triples = list(triples)
+    try:
+        doc = _JsonLdWriter(triples, context, labelled=False).document(context_object)
+    except _NeedLabels:
+        doc = _JsonLdWriter(triples, context, labelled=True).document(context_object)
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")

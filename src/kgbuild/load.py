@@ -15,13 +15,14 @@ import difflib
 import json
 import os
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import yaml
 from rdflib import BNode, Graph, URIRef
+from rdflib.term import Node
 from yaml.events import (
     AliasEvent,
     DocumentStartEvent,
@@ -34,6 +35,9 @@ from yaml.events import (
 
 from kgbuild.errors import DataError, DataErrors, InputError, KgbuildError, display_path
 from kgbuild.namespaces import GEO, ID_BASE, KG, OWL, RDF, RDFS, XSD, qname
+from kgbuild.terms import from_oxigraph_triples
+
+Triple = tuple[Node, Node, Node]
 
 __all__ = [
     "CONTEXT_FILE",
@@ -42,8 +46,11 @@ __all__ = [
     "Context",
     "LoadedData",
     "PropertyTerm",
+    "data_files",
     "load_context",
     "load_data",
+    "read_records",
+    "to_triples",
 ]
 
 CONTEXT_FILE = "context.jsonld"
@@ -978,7 +985,8 @@ def _where(path: Path, line: int) -> str:
 # Files
 
 
-def _data_files(data_dir: Path) -> list[Path]:
+def data_files(data_dir: Path) -> list[Path]:
+    """The data files under ``data_dir`` (``**/*.yaml``, hidden ones left out), sorted."""
     files = []
     for p in data_dir.rglob("*"):
         rel = p.relative_to(data_dir)
@@ -1051,6 +1059,16 @@ def _check_file(path: Path, checker: _Checker) -> YSeq:
     return graph
 
 
+def read_records(path: Path) -> YSeq:
+    """The records (``@graph``) of one data file, unchecked; InputError or DataErrors when the
+    file cannot be read as a data file."""
+    errors: list[DataError] = []
+    records = _check_top_level(_read_yaml(path, errors), path)
+    if errors:
+        raise DataErrors(errors)
+    return records
+
+
 def _check_top_level(doc: Any, path: Path) -> YSeq:
     hint = 'a data file is a mapping with "@context": context.jsonld and "@graph": [nodes]'
     if not isinstance(doc, YMap):
@@ -1095,12 +1113,23 @@ def _check_top_level(doc: Any, path: Path) -> YSeq:
 
 @dataclass
 class LoadedData:
-    """The asserted data graph and where each node was defined."""
+    """The asserted data triples and where each node was defined."""
 
-    graph: Graph
+    triples: list[Triple]
     locations: dict[URIRef, tuple[Path, int]]
     files: list[Path] = field(default_factory=list)
     context: Context | None = None
+    _graph: Graph | None = field(default=None, repr=False)
+
+    @property
+    def graph(self) -> Graph:
+        """The triples as an rdflib graph, made on first use (the build itself does not need
+        one, and it costs more than the rest of loading on a large data set)."""
+        if self._graph is None:
+            graph = Graph()
+            graph.addN((s, p, o, graph) for s, p, o in self.triples)
+            self._graph = graph
+        return self._graph
 
 
 def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
@@ -1115,7 +1144,7 @@ def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
             hint="pass --data DIR with the YAML-LD data files",
         )
     context = load_context(data_dir)
-    files = _data_files(data_dir)
+    files = data_files(data_dir)
     if not files:
         raise InputError(
             f"no *.yaml data files in '{data_dir.as_posix()}'",
@@ -1131,24 +1160,29 @@ def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
         order = {p: i for i, p in enumerate(files)}
         checker.errors.sort(key=lambda e: (order.get(e.path, -1), e.line or 0))
         raise DataErrors(checker.errors)
-
-    graph = Graph()
-    with warnings.catch_warnings():
-        # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph internally.
-        warnings.filterwarnings("ignore", category=DeprecationWarning, module="rdflib")
-        # The context is passed as an object, so rdflib has nothing to fetch.
-        graph.parse(
-            data={"@context": context.raw, "@graph": nodes}, format="json-ld", base=context.base
-        )
+    triples = to_triples(nodes, context)
     del nodes
-    _assert_closed(graph, checker.defined, context.base)
+    _assert_closed(triples, checker.defined, context.base)
     locations = {URIRef(iri): where for iri, where in checker.defined.items()}
-    return LoadedData(graph, locations, files, context)
+    return LoadedData(triples, locations, files, context)
 
 
-def _assert_closed(graph: Graph, defined: dict[str, Any], base: str) -> None:
-    """Guard against the checker and rdflib resolving ids differently."""
-    for triple in graph:
+def to_triples(nodes: list[Any], context: Context) -> list[Triple]:
+    """The triples of checked node objects under ``context``, by the W3C JSON-LD to RDF
+    algorithm as pyoxigraph implements it (rdflib's JSON-LD parser is the reference in the
+    tests, and is ten times slower). The context is passed inline: nothing is fetched."""
+    document = json.dumps({"@context": context.raw, "@graph": nodes}).encode("utf-8")
+    try:
+        quads = ox.parse(document, format=ox.RdfFormat.JSON_LD, base_iri=context.base)
+        # Each triple once, in a stable order: JSON-LD may state one twice.
+        return list(dict.fromkeys(from_oxigraph_triples(quads)))
+    except (SyntaxError, ValueError) as exc:
+        raise KgbuildError(f"internal error: the checked records are not JSON-LD: {exc}") from exc
+
+
+def _assert_closed(triples: list[Triple], defined: dict[str, Any], base: str) -> None:
+    """Guard against the checker and the JSON-LD processor resolving ids differently."""
+    for triple in triples:
         for term in triple:
             if isinstance(term, BNode):
                 raise KgbuildError(f"internal error: the data graph has a blank node {triple}")

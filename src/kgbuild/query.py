@@ -28,7 +28,6 @@ import contextlib
 import csv
 import dataclasses
 import difflib
-import hashlib
 import io
 import json
 import multiprocessing
@@ -39,7 +38,6 @@ import textwrap
 import traceback
 import unicodedata
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -48,12 +46,14 @@ from typing import Any, Protocol
 import pyoxigraph as ox
 import yaml
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
-from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.term import Node
 
-from kgbuild.errors import InputError, KgbuildError, display_path, first_line
-from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDFS, XSD
+from kgbuild.dist import ASSERTED_GRAPH, CLOSURE_FILE, KG_FILE, Build, open_build
+from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.names import index_names, name_key
+from kgbuild.namespaces import ID_BASE, PREFIXES, XSD
+from kgbuild.sparql_text import inspect_query, parse_error, uses_service
+from kgbuild.terms import from_oxigraph_term, to_oxigraph_term
 
 __all__ = [
     "from_oxigraph_term",
@@ -86,7 +86,6 @@ __all__ = [
     "with_values",
 ]
 
-KG_FILE = "kg.ttl"  # the same name as kgbuild.build.KG_FILE (not imported: build pulls pyshacl)
 PARAM_TYPES = ("iri", "date", "string", "integer")
 FORMATS = ("table", "csv", "tsv", "json")
 ENGINES = ("rdflib", "oxigraph")
@@ -306,64 +305,65 @@ def format_query_detail(query: StoredQuery) -> str:
 
 # ---------------------------------------------------------------------------- the dataset
 
-# kg.ttl's SHA-256 -> (its graph, its inferred triples, or None until needed). Reasoning takes
-# seconds, so it is done once per content and process; the asserted graph is kept with it so the
-# blank nodes of both are the same.
-_CACHE: dict[str, tuple[Graph, Graph | None]] = {}
-
 
 class Dataset:
-    """The graph a query runs on: ``OUT/kg.ttl``, with the inferred facts unless asserted-only.
+    """The graph a query runs on, as ``kgbuild build`` wrote it to dist/ (see ``dist.py``):
+    kg-closure.ttl (the asserted and the inferred facts) or, with ``inferred=False``, kg.ttl.
 
-    ``graph`` is the rdflib graph; ``store`` the same triples in an in-memory Oxigraph store,
-    made on first use. ``asserted`` is kg.ttl alone (parameter names resolve against it, so a
-    name means the same node with or without inference).
+    ``store`` is the build's Oxigraph store (the Oxigraph engine reads it); ``graph`` the same
+    triples parsed by rdflib (the rdflib engine), made on first use. Names of nodes are looked up
+    in the build's index, which holds the labels and place names of kg.ttl, so a name means the
+    same node with or without the inferred facts.
     """
 
-    def __init__(self, graph: Graph, asserted: Graph, inferred: bool, path: Path | None = None):
-        self.graph = graph
-        self.asserted = asserted
+    def __init__(self, build: Build, inferred: bool = True) -> None:
+        self.build = build
         self.inferred = inferred
-        self.path = path
-        self._store: ox.Store | None = None
+        self.path = build.path(CLOSURE_FILE if inferred else KG_FILE)
         self._names: dict[str, set[URIRef]] | None = None
-        self._labels: dict[URIRef, str] | None = None
+
+    @property
+    def graph(self) -> Graph:
+        return self.build.graph(self.inferred)
 
     @property
     def store(self) -> ox.Store:
-        if self._store is None:
-            store = ox.Store()
-            data = self.graph.serialize(format="nt", encoding="utf-8")
-            store.bulk_load(data, format=ox.RdfFormat.N_TRIPLES)
-            self._store = store
-        return self._store
+        return self.build.store()
+
+    @property
+    def default_graph(self) -> list[Any] | None:
+        """The store's graphs that make the default graph of a query: None for the store's
+        default graph (the closure), else the graph of kg.ttl."""
+        return None if self.inferred else [ox.NamedNode(ASSERTED_GRAPH)]
+
+    def open_store(self) -> ox.Store:
+        """A handle on the store of its own (for a forked worker: RocksDB handles must not
+        cross a fork)."""
+        return self.build.reopen_store()
 
     # -- names of nodes, for parameters given by name
 
     def name_index(self) -> dict[str, set[URIRef]]:
         """casefolded label or place name -> the nodes that have it."""
         if self._names is None:
-            place_names = (
-                (place, written)
-                for place, name in self.asserted.subject_objects(KG.hasName)
-                for written in self.asserted.objects(name, KG.nameString)
-            )
-            self._names, self._labels = index_names(
-                self.asserted.subject_objects(RDFS.label), place_names
-            )
+            names: dict[str, set[URIRef]] = defaultdict(set)
+            for key, node in self.build.index().names():
+                names[key].add(node)
+            self._names = dict(names)
         return self._names
 
     def nodes_named(self, name: str) -> set[URIRef]:
-        return self.name_index().get(name_key(name), set())
+        return self.build.index().nodes_named(name_key(name))
 
     def label(self, node: URIRef) -> str:
-        self.name_index()
-        assert self._labels is not None
-        return self._labels.get(node, "")
+        return self.build.index().label(node)
 
     def has_node(self, iri: URIRef) -> bool:
-        g = self.graph
-        return (iri, None, None) in g or (None, None, iri) in g or (None, iri, None) in g
+        term = f"<{iri}>"
+        if any(c in str(iri) for c in '<>"{}|^`\\ '):
+            return False
+        ask = f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} UNION {{ ?s {term} ?o }} }}"
+        return bool(self.store.query(ask, default_graph=self.default_graph))
 
 
 class NodeIndex(Protocol):
@@ -378,72 +378,13 @@ class NodeIndex(Protocol):
     def has_node(self, iri: URIRef) -> bool: ...
 
 
-def index_names(
-    labels: Iterable[tuple[Node, Node]], place_names: Iterable[tuple[Node, Node]]
-) -> tuple[dict[str, set[URIRef]], dict[URIRef, str]]:
-    """(casefolded name -> nodes, node -> its first label) from (node, rdfs:label) and
-    (place, kg:nameString) pairs."""
-    names: dict[str, set[URIRef]] = defaultdict(set)
-    first_label: dict[URIRef, str] = {}
-    for node, label in sorted(labels):
-        if isinstance(node, URIRef) and isinstance(label, Literal):
-            names[name_key(label)].add(node)
-            first_label.setdefault(node, str(label))
-    for place, written in place_names:
-        if isinstance(place, URIRef) and isinstance(written, Literal):
-            names[name_key(written)].add(place)
-    return dict(names), first_label
-
-
-def name_key(text: str) -> str:
-    """How names are compared: NFC, casefolded, whitespace collapsed."""
-    return " ".join(unicodedata.normalize("NFC", str(text)).casefold().split())
-
-
-def _parse_kg(data: bytes, path: Path) -> Graph:
-    graph = Graph()
-    try:
-        graph.parse(data=data, format="turtle")
-    except Exception as exc:  # a damaged or foreign file: report it, no traceback
-        raise InputError(
-            f"cannot read '{display_path(path)}': {first_line(exc)}",
-            hint="run `kgbuild build` again",
-        ) from exc
-    return graph
-
-
 def load_dataset(out_dir: str | os.PathLike[str] = "dist", inferred: bool = True) -> Dataset:
-    """The graph of ``out_dir/kg.ttl``, with its OWL 2 RL inferences when ``inferred``.
+    """The build in ``out_dir`` as a Dataset, with its inferred facts when ``inferred``.
 
-    The inferences are computed here (a few seconds) and kept in memory for the process, keyed
-    by the file's content; nothing is written. InputError when kg.ttl is missing or unreadable.
+    Nothing is reasoned here: ``kgbuild build`` wrote the inferred facts. InputError when there
+    is no usable build (none, incomplete, changed, or out of date with its inputs).
     """
-    path = Path(out_dir) / KG_FILE
-    if not path.is_file():
-        raise InputError(f"'{display_path(path)}' not found", hint="run `kgbuild build` first")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read '{display_path(path)}': {exc.strerror or exc}") from exc
-    key = hashlib.sha256(data).hexdigest()
-    if key in _CACHE:
-        asserted, inferences = _CACHE[key]
-    else:
-        asserted, inferences = _parse_kg(data, path), None
-    if not inferred:
-        _CACHE[key] = (asserted, inferences)
-        return Dataset(asserted, asserted, False, path)
-    if inferences is None:
-        from kgbuild.reason import infer  # owlrl is only needed here
-
-        inferences = infer(asserted)
-    _CACHE[key] = (asserted, inferences)
-    graph = Graph()
-    for triple in asserted:
-        graph.add(triple)
-    for triple in inferences:
-        graph.add(triple)
-    return Dataset(graph, asserted, True, path)
+    return Dataset(open_build(out_dir), inferred)
 
 
 # ---------------------------------------------------------------------------- parameters
@@ -563,43 +504,60 @@ def check_read_only(text: str, where: str = "the query", remote: bool = False) -
     """Parse ``text`` and return its form (``SELECT`` or ``ASK``); refuse everything else.
 
     InputError when it is not SPARQL, is an update, is a CONSTRUCT or DESCRIBE, uses SERVICE
-    (a federated query would go to the network), or has FROM / FROM NAMED (which rdflib would
-    dereference). Nothing is run. A ``remote`` query (for a SPARQL endpoint) may use SERVICE
-    and FROM: there they are the server's business, and FROM picks one of its graphs.
+    (a federated query would go to the network), or has FROM / FROM NAMED (queries read the
+    built graph and nothing else). Nothing is run on the graph. A ``remote`` query (for a
+    SPARQL endpoint) may use SERVICE and FROM: there they are the server's business, and FROM
+    picks one of its graphs.
+
+    Local queries are parsed by Oxigraph (in milliseconds); remote ones, which may hold SERVICE,
+    by rdflib, whose parser runs nothing.
     """
-    try:
-        parsed = parseQuery(text)
-    except Exception as exc:
-        operations = _update_operations(text)
-        if operations == [] or not text.strip():
-            raise InputError(f"{where} is empty", hint="write a SELECT or ASK query") from None
-        if operations is not None:
-            raise InputError(
-                f"{where} is a SPARQL update ({', '.join(operations)}), refused: "
-                "queries are read-only",
-                hint="kgbuild runs SELECT and ASK queries and never changes the graph",
-            ) from None
-        raise InputError(f"{where} is not valid SPARQL: {_one_line(exc)}") from None
-    form = parsed[1]
-    name = getattr(form, "name", "")
-    if not remote and _find(parsed, "ServiceGraphPattern"):
+    info = inspect_query(text)
+    if info.service and not remote:
         raise InputError(
             f"{where} uses SERVICE; queries run offline on the built graph only",
             hint="remove the SERVICE clause",
         )
-    if not remote and dict.get(form, "datasetClause"):
+    if info.service:
+        return _check_with_rdflib(text, where)
+    if info.form is None:
+        _refuse_unparsable(text, where, info.error or "syntax error")
+    if info.from_clause and not remote:
         raise InputError(
             f"{where} has FROM or FROM NAMED; queries run on the built graph only and load nothing",
             hint="remove the FROM clauses",
         )
-    if name == "SelectQuery":
-        return "SELECT"
-    if name == "AskQuery":
-        return "ASK"
-    raise InputError(
-        f"{where} is a {name.removesuffix('Query').upper()} query",
-        hint="only SELECT and ASK queries are supported",
-    )
+    return _only_select_or_ask(info.form or "", where)
+
+
+def _only_select_or_ask(form: str, where: str) -> str:
+    if form in ("SELECT", "ASK"):
+        return form
+    raise InputError(f"{where} is a {form} query", hint="only SELECT and ASK queries are supported")
+
+
+def _refuse_unparsable(text: str, where: str, error: str) -> None:
+    operations = _update_operations(text)  # rdflib's parser: slow, but only on this path
+    if operations == [] or not text.strip():
+        raise InputError(f"{where} is empty", hint="write a SELECT or ASK query")
+    if operations is not None:
+        raise InputError(
+            f"{where} is a SPARQL update ({', '.join(operations)}), refused: queries are read-only",
+            hint="kgbuild runs SELECT and ASK queries and never changes the graph",
+        )
+    raise InputError(f"{where} is not valid SPARQL: {error}")
+
+
+def _check_with_rdflib(text: str, where: str) -> str:
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parsed = parseQuery(text)
+    except Exception as exc:
+        _refuse_unparsable(text, where, _one_line(exc))
+        raise  # not reached: _refuse_unparsable always raises
+    name = getattr(parsed[1], "name", "")
+    return _only_select_or_ask(name.removesuffix("Query").upper(), where)
 
 
 _UPDATE_OPERATIONS = {
@@ -612,6 +570,8 @@ _UPDATE_OPERATIONS = {
 
 def _update_operations(text: str) -> list[str] | None:
     """The operations of ``text`` as a SPARQL update (``["DROP"]``), None if it is not one."""
+    from rdflib.plugins.sparql.parser import parseUpdate
+
     try:
         update = parseUpdate(text)
     except Exception:
@@ -623,18 +583,6 @@ def _update_operations(text: str) -> list[str] | None:
         if name and name not in names:
             names.append(name)
     return names
-
-
-def _find(tree: Any, name: str) -> bool:
-    if isinstance(tree, CompValue):
-        if tree.name == name:
-            return True
-        return any(_find(v, name) for v in tree.values())
-    if isinstance(tree, dict):
-        return any(_find(v, name) for v in tree.values())
-    if isinstance(tree, (list, tuple)) or type(tree).__name__ == "ParseResults":
-        return any(_find(v, name) for v in tree)
-    return False
 
 
 def _one_line(exc: BaseException) -> str:
@@ -676,7 +624,9 @@ def run_query(
     form = check_read_only(query.text, where)
     bindings = bind_params(query, params or {}, dataset, where)
     if engine == "oxigraph":
-        dataset.store  # noqa: B018 - load the store before the worker forks, outside the timer
+        dataset.store  # noqa: B018 - (re)build the store before the worker forks, outside the timer
+    else:
+        dataset.graph  # noqa: B018 - parse before the fork, so a later query finds it parsed
     if timeout and _can_fork():
         outcome = _run_in_worker(engine, query.text, bindings, dataset, timeout, where)
     else:
@@ -728,9 +678,12 @@ def _can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
-def _execute(engine: str, text: str, bindings: dict[str, Node], dataset: Dataset) -> Any:
+def _execute(
+    engine: str, text: str, bindings: dict[str, Node], dataset: Dataset, forked: bool = False
+) -> Any:
     if engine == "oxigraph":
-        return _execute_oxigraph(text, bindings, dataset.store)
+        store = dataset.open_store() if forked else dataset.store
+        return _execute_oxigraph(text, bindings, store, dataset.default_graph)
     return _execute_rdflib(text, bindings, dataset.graph)
 
 
@@ -810,59 +763,50 @@ def with_values(text: str, bindings: dict[str, Node]) -> str:
         f"{{ ({' '.join(sparql_term(bindings[n]) for n in names)}) }}\n"
     )
     bound = text[: brace + 1] + block + text[brace + 1 :]
-    try:
-        parseQuery(bound)
-    except Exception as exc:  # the rewrite must never produce a different or broken query
-        raise InputError(f"cannot bind the parameters into the query: {exc}") from None
+    # The rewrite must never produce a broken query (nor, with SERVICE, one run here).
+    error = _parse_error_anywhere(bound)
+    if error is not None:
+        raise InputError(f"cannot bind the parameters into the query: {error}")
     return bound
 
 
-def _execute_oxigraph(text: str, bindings: dict[str, Node], store: ox.Store) -> Any:
+def _parse_error_anywhere(text: str) -> str | None:
+    if not uses_service(text):
+        return parse_error(text)
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    try:
+        parseQuery(text)
+    except Exception as exc:
+        return _one_line(exc)
+    return None
+
+
+def _execute_oxigraph(
+    text: str, bindings: dict[str, Node], store: ox.Store, default_graph: list[Any] | None = None
+) -> Any:
     # A VALUES block rather than Oxigraph's substitutions, whose variables BIND and BOUND()
     # do not see; the same binding goes to remote endpoints, so every engine sees the same.
-    result = store.query(with_values(text, bindings))
+    # No named graphs: the rdflib engine has none either, so GRAPH finds nothing on both.
+    result = store.query(with_values(text, bindings), default_graph=default_graph, named_graphs=[])
     if isinstance(result, ox.QueryBoolean):
         return bool(result)
     variables = [v.value for v in result.variables]
+    columns = list(enumerate(variables))
+    converted: dict[str, Node] = {}  # a term seen in an earlier row is converted once
     rows = []
     for solution in result:
         row = {}
-        for v in variables:
-            term = solution[v]
+        for i, v in columns:
+            term = solution[i]
             if term is not None:
-                row[v] = from_oxigraph_term(term)
+                key = str(term)
+                node = converted.get(key)
+                if node is None:
+                    node = converted[key] = from_oxigraph_term(term)
+                row[v] = node
         rows.append(row)
     return variables, rows
-
-
-def to_oxigraph_term(term: Node) -> Any:
-    """The pyoxigraph term for an rdflib term (the inverse of ``from_oxigraph_term``)."""
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"cannot bind {term!r}")
-
-
-def from_oxigraph_term(term: Any) -> Node:
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        datatype = term.datatype.value
-        if datatype == str(XSD.string):
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
-    raise TypeError(f"unsupported term in a result: {term!r}")
 
 
 def _norm(term: Node) -> Node:
@@ -874,7 +818,7 @@ def _norm(term: Node) -> Node:
 
 def _worker(conn: Any, engine: str, text: str, bindings: dict[str, Node], dataset: Dataset) -> None:
     try:
-        conn.send(("ok", _execute(engine, text, bindings, dataset)))
+        conn.send(("ok", _execute(engine, text, bindings, dataset, forked=True)))
     except BaseException as exc:  # report every failure to the parent, which raises it
         detail = _one_line(exc)
         if not isinstance(exc, Exception):
@@ -1077,6 +1021,8 @@ def _table_term(term: Node, show_lang: bool) -> str:
 
 
 def _width(text: str) -> int:
+    if text.isascii():
+        return len(text)
     return sum(
         0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
         for c in text
@@ -1084,7 +1030,7 @@ def _width(text: str) -> int:
 
 
 def _cut(text: str) -> str:
-    if _width(text) <= MAX_CELL:
+    if len(text) <= MAX_CELL // 2 or _width(text) <= MAX_CELL:
         return text
     out = ""
     for c in text:

@@ -1,11 +1,20 @@
 """OWL 2 RL reasoning: the facts the ontology lets a reasoner add to the built graph.
 
-``reason`` runs owlrl's OWL 2 RL closure (without axiomatic triples or datatype axioms) on a copy
-of the graph and keeps only what the closure added, cleaned of the noise a rule reasoner
-produces and no user asks for: literals in subject position, ``x owl:sameAs x``, statements about
-the terms of the RDF, RDFS, OWL and XSD vocabularies themselves, and the typing of literals
-(``"..." a xsd:string``). owlrl's own error records (``err:ErrorMessage`` nodes) are taken out
-of the graph and kept as messages. The result is a set of triples, the same on every run.
+``reason`` runs the rule engine of ``rules.py`` over the asserted triples and keeps what it
+derives, cleaned of the noise a rule reasoner produces and no user asks for: literals in subject
+position, ``x owl:sameAs x``, statements about the terms of the RDF, RDFS, OWL and XSD
+vocabularies themselves, and the typing of literals (``"..." a xsd:string``).
+
+owlrl is the reference. The engine implements the OWL 2 RL rules this ontology needs and gives
+owlrl's cleaned closure exactly (a differential test holds this at one and ten times the real
+data); for any graph where that cannot be taken for granted, ``reason`` runs owlrl instead, as
+every earlier version did: a graph that uses OWL vocabulary the engine has no rule for
+(``owl:sameAs``, restrictions, keys, ...), a functional property with two values that owlrl
+would equate (two nodes, or two spellings of one literal value), a member of ``owl:Nothing``,
+or a literal whose lexical form owlrl rejects. ``Reasoning.engine`` says which one ran and
+``Reasoning.reference_reasons`` why owlrl was needed. On an inconsistent graph (two disjoint
+classes, two different values of a functional property) both report the same problems, and
+nothing is written.
 
 It also checks the closure for inconsistencies: a node in two disjoint classes
 (``owl:disjointWith``, ``owl:AllDisjointClasses``), a member of ``owl:Nothing``, a functional
@@ -22,50 +31,109 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-import owlrl
-from owlrl import DatatypeHandling
-from rdflib import Graph, Literal, URIRef
-from rdflib.collection import Collection
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kgbuild.errors import DataError, DataErrors
-from kgbuild.namespaces import ID_BASE, OWL, RDF, RDFS, XSD, bind_prefixes
+from kgbuild.namespaces import ID_BASE, OWL, RDF, RDFS, XSD
+from kgbuild.rules import Reasoner, Triple
 
 __all__ = [
+    "ENGINES",
     "Inconsistency",
     "Problem",
     "Reasoning",
     "check_consistent",
-    "closure",
     "format_reasoning",
     "infer",
+    "keep",
     "reason",
+    "reference_reasons",
 ]
+
+ENGINES = ("rules", "owlrl")
 
 # Namespaces whose terms are never the subject of a kept inference.
 _VOCABULARIES = (str(RDF), str(RDFS), str(OWL), str(XSD))
 # owlrl records inconsistencies as `[] a err:ErrorMessage ; err:error "..."` in the graph.
 _ERR = "http://www.daml.org/2002/03/agents/agent-ont#"
 _ERR_MESSAGE = URIRef(_ERR + "ErrorMessage")
-_ERR_ERROR = URIRef(_ERR + "error")
 # Data IRIs in owlrl's messages, to locate the nodes they are about.
 _DATA_IRI_RE = re.compile(re.escape(ID_BASE) + r"[^\s,()'\"<>]+")
 _ANY_IRI_RE = re.compile(r"https?://[^\s,()'\"<>]+")
 # owlrl messages that the explicit checks below report in more detail.
 _COVERED = ("Disjoint classes ",)
 
+# The RDF, RDFS and OWL terms the rule engine either has rules for or may safely ignore (no
+# OWL 2 RL rule of owlrl's adds a kept triple from them). A graph using any other term of these
+# vocabularies, as a predicate or as a class, is reasoned by owlrl.
+_ENGINE_PREDICATES = frozenset(
+    {
+        RDF.type,
+        RDF.first,
+        RDF.rest,
+        RDFS.subClassOf,
+        RDFS.subPropertyOf,
+        RDFS.domain,
+        RDFS.range,
+        RDFS.label,
+        RDFS.comment,
+        RDFS.seeAlso,
+        RDFS.isDefinedBy,
+        OWL.equivalentClass,
+        OWL.equivalentProperty,
+        OWL.inverseOf,
+        OWL.propertyChainAxiom,
+        OWL.oneOf,
+        OWL.disjointWith,  # checked below, as for owlrl
+        OWL.members,  # of owl:AllDisjointClasses only (owl:AllDifferent is refused as a class)
+        OWL.imports,
+        OWL.versionIRI,
+        OWL.versionInfo,
+        OWL.priorVersion,
+        OWL.deprecated,
+        OWL.backwardCompatibleWith,
+        OWL.incompatibleWith,
+    }
+)
+_ENGINE_CLASSES = frozenset(
+    {
+        RDFS.Class,
+        RDF.List,
+        OWL.Class,
+        OWL.Ontology,
+        OWL.ObjectProperty,
+        OWL.DatatypeProperty,
+        OWL.AnnotationProperty,
+        OWL.OntologyProperty,
+        OWL.NamedIndividual,
+        OWL.FunctionalProperty,  # used only while no such property has two values
+        OWL.SymmetricProperty,
+        OWL.TransitiveProperty,
+        OWL.AllDisjointClasses,
+        OWL.Thing,
+        OWL.Nothing,
+    }
+)
+_CHECKED_NAMESPACES = (str(RDF), str(RDFS), str(OWL))
 
-def _keep(triple: tuple[Node, Node, Node]) -> bool:
+
+_SAME_AS, _TYPE, _XSD = OWL.sameAs, RDF.type, str(XSD)  # rdflib namespaces are slow to ask
+
+
+def keep(triple: Triple) -> bool:
+    """Whether an inferred triple is worth keeping (see the module doc)."""
     s, p, o = triple
     if isinstance(s, Literal) or isinstance(p, Literal):
         return False
-    if p == OWL.sameAs and s == o:
+    if p == _SAME_AS and s == o:
         return False
     if isinstance(s, URIRef) and str(s).startswith(_VOCABULARIES):
         return False
     # Typing a literal (owlrl does it through a proxy or on literal subjects): never useful.
-    return not (p == RDF.type and isinstance(o, URIRef) and str(o).startswith(str(XSD)))
+    return not (p == _TYPE and isinstance(o, URIRef) and str(o).startswith(_XSD))
 
 
 @dataclass(frozen=True)
@@ -82,63 +150,233 @@ class Reasoning:
     """What reasoning over a graph gave."""
 
     asserted: int  # triples in the input graph
-    added: int  # triples owlrl added, before cleaning (its error records excluded)
-    inferred: Graph  # the cleaned additions
+    added: int  # triples the reasoner added, before cleaning (owlrl's error records excluded)
+    inferred: frozenset[Triple]  # the cleaned additions
     problems: list[Problem] = field(default_factory=list)
     owlrl_errors: list[str] = field(default_factory=list)  # owlrl's own messages, verbatim
     seconds: float = 0.0
+    engine: str = "rules"  # "rules" (rules.py) or "owlrl"
+    reference_reasons: list[str] = field(default_factory=list)  # why owlrl had to run
+    reasoner: Reasoner | None = field(default=None, repr=False)  # the rule engine's record
 
     @property
     def consistent(self) -> bool:
         return not self.problems
 
 
-def _owlrl_closure(graph: Graph) -> list[str]:
-    """Expand ``graph`` in place with owlrl's OWL 2 RL rules; return owlrl's error messages
-    after taking its error records out of the graph."""
+# --------------------------------------------------------------------------------------------
+# When the engine's answer is owlrl's
+
+
+def _name(node: Node) -> str:
+    from kgbuild.validate import compact  # only needed for messages
+
+    return compact(node)
+
+
+def reference_reasons(triples: Iterable[Triple]) -> list[str]:
+    """Why the rule engine's closure of ``triples`` might differ from owlrl's: vocabulary it has
+    no rule for, or literals owlrl finds ill-typed. Empty when the engine can be used."""
+    from owlrl.DatatypeHandling import AltXSDToPYTHON
+    from owlrl.XsdDatatypes import OWL_RL_Datatypes
+
+    datatypes = frozenset(OWL_RL_Datatypes)
+    reasons: dict[str, None] = {}
+    triples = list(triples)
+    first, rest, type_ = RDF.first, RDF.rest, RDF.type  # rdflib namespaces are slow to ask
+    firsts: dict[Node, list[Node]] = defaultdict(list)
+    rests: dict[Node, list[Node]] = defaultdict(list)
+    predicates: set[Node] = set()
+    classes: set[Node] = set()
+    literals: set[Literal] = set()
+    for s, p, o in triples:
+        predicates.add(p)
+        if p == first:
+            firsts[s].append(o)
+        elif p == rest:
+            rests[s].append(o)
+        elif p == type_:
+            classes.add(o)
+        if isinstance(o, Literal):
+            literals.add(o)
+        elif isinstance(o, BNode) and p in _PROPERTY_OBJECTS:
+            reasons["a property is a blank node"] = None
+        if isinstance(s, BNode) and p in _PROPERTY_AXIOMS:
+            reasons["a property is a blank node"] = None
+    for _, p, o in triples:
+        if p in _LIST_AXIOMS:
+            members = _well_formed_list(o, firsts, rests)
+            if members is None or (p == OWL.propertyChainAxiom and len(members) < 2):
+                reasons[f"a list of {_name(p)} is not a well-formed list"] = None
+    # str(): rdflib's own startswith does not take a tuple of prefixes.
+    for p in predicates:
+        if str(p).startswith(_CHECKED_NAMESPACES) and p not in _ENGINE_PREDICATES:
+            reasons[f"it uses {_name(p)}"] = None
+    for o in classes:
+        if (
+            isinstance(o, URIRef)
+            and str(o).startswith(_CHECKED_NAMESPACES)
+            and o not in _ENGINE_CLASSES
+        ):
+            reasons[f"it uses {_name(o)}"] = None
+    for o in literals:
+        if o.datatype in datatypes:
+            try:
+                AltXSDToPYTHON.get(o.datatype, str)(str(o))
+            except ValueError:
+                reasons[f"the literal {_name(o)} is ill-typed"] = None
+    return sorted(reasons)
+
+
+# Predicates whose subject, or object, is a property.
+_PROPERTY_AXIOMS = frozenset(
+    {RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.inverseOf, OWL.equivalentProperty}
+)
+_PROPERTY_OBJECTS = frozenset({RDFS.subPropertyOf, OWL.inverseOf, OWL.equivalentProperty})
+_LIST_AXIOMS = frozenset({OWL.propertyChainAxiom, OWL.oneOf})
+
+
+def _well_formed_list(
+    head: Node, firsts: dict[Node, list[Node]], rests: dict[Node, list[Node]]
+) -> list[Node] | None:
+    """The members of the list at ``head`` when it is a chain of blank nodes with one first
+    and one rest each, ending in rdf:nil (as the engine reads lists); else None."""
+    members: list[Node] = []
+    seen: set[Node] = set()
+    while head != RDF.nil:
+        if not isinstance(head, BNode) or head in seen:
+            return None
+        if len(firsts.get(head, ())) != 1 or len(rests.get(head, ())) != 1:
+            return None
+        seen.add(head)
+        members.append(firsts[head][0])
+        head = rests[head][0]
+    return members
+
+
+def _closure_reasons(reasoner: Reasoner) -> list[str]:
+    """Reasons found in the engine's closure: a member of owl:Nothing (owlrl adds a message of
+    its own), or a functional property whose values owlrl would equate (prp-fp): two nodes, or
+    two spellings of one literal value. Two different literal values are an inconsistency that
+    both report alike."""
+    reasons = []
+    # owlrl turns (x p "v") of a symmetric or inverse property into ("v" q x), which the engine,
+    # keeping no literal subject, cannot follow further.
+    turned = {*reasoner.subjects(RDF.type, OWL.SymmetricProperty)}
+    for a, b in reasoner.subject_objects(OWL.inverseOf):
+        turned.update((a, b))
+    for prop in sorted(turned, key=str):
+        if any(isinstance(o, Literal) for _, o in reasoner.subject_objects(prop)):
+            reasons.append(f"{_name(prop)} has a literal value and turns it into a subject")
+    for member in reasoner.subjects(RDF.type, OWL.Nothing):
+        reasons.append(f"{_name(member)} is a member of owl:Nothing")
+    for prop in reasoner.subjects(RDF.type, OWL.FunctionalProperty):
+        for subject in reasoner.subjects_with_several(prop):
+            values = reasoner.objects(subject, prop)
+            literals = [v for v in values if isinstance(v, Literal)]
+            keys = {_literal_key(v) for v in literals}
+            if len(literals) < len(values) or len(keys) < len(literals):
+                reasons.append(f"{_name(subject)} has two values of the functional {_name(prop)}")
+                break
+    return reasons
+
+
+# --------------------------------------------------------------------------------------------
+# Reasoning
+
+
+class _Closure(Protocol):
+    """What the consistency checks read: the closure of the graph."""
+
+    def subjects(self, predicate: Node, obj: Node) -> Iterable[Node]: ...
+
+    def objects(self, subject: Node, predicate: Node) -> Iterable[Node]: ...
+
+    def subject_objects(self, predicate: Node) -> Iterable[tuple[Node, Node]]: ...
+
+
+def reason(graph: Graph | Iterable[Triple], engine: str | None = None) -> Reasoning:
+    """The cleaned OWL 2 RL closure of ``graph`` (not modified), checked for inconsistencies.
+
+    ``engine`` forces "rules" (the engine alone, even where owlrl would differ) or "owlrl"; by
+    default the engine runs and owlrl takes over where the module doc says.
+    """
+    start = time.perf_counter()
+    triples = list(graph)
+    reasons = [] if engine == "rules" else reference_reasons(triples)
+    reasoner = Reasoner(triples)
+    if engine != "owlrl" and not reasons:
+        if engine != "rules":
+            reasons = _closure_reasons(reasoner)
+        if not reasons:
+            inferred = frozenset(t for t in reasoner.derived() if keep(t))
+            return Reasoning(
+                asserted=len(triples),
+                added=reasoner.derived_count(),
+                inferred=inferred,
+                problems=_problems(reasoner, set(triples), []),
+                seconds=time.perf_counter() - start,
+                engine="rules",
+                reasoner=reasoner,
+            )
+    result = _reason_with_owlrl(triples)
+    result.reference_reasons = reasons
+    result.reasoner = reasoner  # proofs for what the engine derives, "[owlrl]" for the rest
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _reason_with_owlrl(triples: list[Triple]) -> Reasoning:
+    import owlrl
+    from owlrl import DatatypeHandling
+
+    asserted = set(triples)
+    expanded = Graph()
+    for triple in triples:
+        expanded.add(triple)
     # What owlrl.DeductiveClosure(...).expand does by default (improved datatype conversions
     # during the closure), keeping the closure object so its error messages can be read.
     generic = owlrl.DeductiveClosure.improved_datatype_generic
     if not generic:
         DatatypeHandling.use_Alt_lexical_conversions()
     try:
-        core = owlrl.OWLRL_Semantics(graph, False, False, rdfs=False)
+        core = owlrl.OWLRL_Semantics(expanded, False, False, rdfs=False)
         core.closure()
     finally:
         if not generic:
             DatatypeHandling.use_RDFLib_lexical_conversions()
-    for record in list(graph.subjects(RDF.type, _ERR_MESSAGE)):
-        graph.remove((record, None, None))
-    return list(core.error_messages)
-
-
-def reason(graph: Graph) -> Reasoning:
-    """Run the OWL 2 RL closure of ``graph`` (not modified) and check it for inconsistencies."""
-    start = time.perf_counter()
-    expanded = Graph()
-    for triple in graph:
-        expanded.add(triple)
-    errors = _owlrl_closure(expanded)
-    inferred = bind_prefixes(Graph())
-    added = 0
-    for triple in expanded:
-        if triple in graph:
-            continue
-        added += 1
-        if _keep(triple):
-            inferred.add(triple)
-    problems = _problems(graph, expanded, errors)
+    for record in list(expanded.subjects(RDF.type, _ERR_MESSAGE)):
+        expanded.remove((record, None, None))
+    errors = list(core.error_messages)
+    added = [t for t in expanded if t not in asserted]
+    problems = _problems(_GraphClosure(expanded), asserted, errors)
     return Reasoning(
-        asserted=len(graph),
-        added=added,
-        inferred=inferred,
+        asserted=len(asserted),
+        added=len(added),
+        inferred=frozenset(t for t in added if keep(t)),
         problems=problems,
         owlrl_errors=errors,
-        seconds=time.perf_counter() - start,
+        engine="owlrl",
     )
 
 
-def infer(graph: Graph) -> Graph:
+class _GraphClosure:
+    """An rdflib graph read as a _Closure."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph = graph
+
+    def subjects(self, predicate: Node, obj: Node) -> Iterable[Node]:
+        return self.graph.subjects(predicate, obj)
+
+    def objects(self, subject: Node, predicate: Node) -> Iterable[Node]:
+        return self.graph.objects(subject, predicate)
+
+    def subject_objects(self, predicate: Node) -> Iterable[tuple[Node, Node]]:
+        return self.graph.subject_objects(predicate)
+
+
+def infer(graph: Graph | Iterable[Triple]) -> frozenset[Triple]:
     """The triples the OWL 2 RL closure of ``graph`` adds to it, cleaned (see the module doc).
 
     ``graph`` is not modified; inconsistencies are not checked (see ``reason``).
@@ -146,41 +384,33 @@ def infer(graph: Graph) -> Graph:
     return reason(graph).inferred
 
 
-def closure(graph: Graph, inferred: Graph | None = None) -> Graph:
-    """``graph`` together with ``inferred`` (by default ``infer(graph)``), as a new graph."""
-    result = bind_prefixes(Graph())
-    _add_all(result, graph)
-    _add_all(result, infer(graph) if inferred is None else inferred)
-    return result
-
-
-def _add_all(graph: Graph, triples: Iterable[tuple[Node, Node, Node]]) -> None:
-    for triple in triples:
-        graph.add(triple)
-
-
 # --------------------------------------------------------------------------------------------
 # Consistency
 
 
-def _name(node: Node) -> str:
-    from kgbuild.validate import compact  # validate imports pyshacl; only needed for messages
+def _list_items(g: _Closure, head: Node) -> list[Node]:
+    items: list[Node] = []
+    seen: set[Node] = set()
+    while head != RDF.nil and head not in seen:
+        seen.add(head)
+        first = next(iter(g.objects(head, RDF.first)), None)
+        if first is None:
+            break
+        items.append(first)
+        head = next(iter(g.objects(head, RDF.rest)), RDF.nil)
+    return items
 
-    return compact(node)
 
-
-def _disjoint_groups(g: Graph) -> list[tuple[list[URIRef], Node]]:
-    """Each set of pairwise disjoint classes, with the node that declares it."""
-    groups: list[tuple[list[URIRef], Node]] = []
+def _disjoint_groups(g: _Closure) -> list[list[URIRef]]:
+    """Each set of pairwise disjoint classes."""
+    groups: list[list[URIRef]] = []
     for c1, c2 in g.subject_objects(OWL.disjointWith):
         if isinstance(c1, URIRef) and isinstance(c2, URIRef) and c1 != c2:
-            groups.append((sorted({c1, c2}), c1))
+            groups.append(sorted({c1, c2}))
     for axiom in g.subjects(RDF.type, OWL.AllDisjointClasses):
-        members = g.value(axiom, OWL.members)
-        if members is None:
-            continue
-        classes = [c for c in Collection(g, members) if isinstance(c, URIRef)]
-        groups.append((classes, axiom))
+        for members in g.objects(axiom, OWL.members):
+            if isinstance(members, BNode):
+                groups.append([c for c in _list_items(g, members) if isinstance(c, URIRef)])
     return groups
 
 
@@ -190,11 +420,11 @@ def _literal_key(lit: Literal) -> object:
     return (lit.language, value, lit.datatype if lit.value is None else None)
 
 
-def _problems(asserted: Graph, g: Graph, owlrl_errors: list[str]) -> list[Problem]:
+def _problems(g: _Closure, asserted: set[Triple], owlrl_errors: list[str]) -> list[Problem]:
     problems: list[Problem] = []
     # A node in two disjoint classes (cax-dw, cax-adc).
     seen: set[tuple[Node, tuple[URIRef, ...]]] = set()
-    for classes, _axiom in _disjoint_groups(g):
+    for classes in _disjoint_groups(g):
         members: dict[Node, list[URIRef]] = defaultdict(list)
         for c in classes:
             for x in g.subjects(RDF.type, c):
@@ -233,15 +463,18 @@ def _problems(asserted: Graph, g: Graph, owlrl_errors: list[str]) -> list[Proble
     for a, b in g.subject_objects(OWL.sameAs):
         if isinstance(a, URIRef) and isinstance(b, URIRef):
             same[a].add(b)
+    by_predicate: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
+    for s, p, o in asserted:
+        if isinstance(o, Literal):
+            by_predicate[p].append((s, o))
     for p in sorted(set(g.subjects(RDF.type, OWL.FunctionalProperty)), key=str):
         subs = {p, *g.subjects(RDFS.subPropertyOf, p), *g.subjects(OWL.equivalentProperty, p)}
         subs |= set(g.objects(p, OWL.equivalentProperty))
         values: dict[Node, dict[object, Literal]] = defaultdict(dict)
         for sp in subs:
-            for s, o in asserted.subject_objects(sp):
-                if isinstance(o, Literal):
-                    for node in {s, *same.get(s, ())}:
-                        values[node].setdefault(_literal_key(o), o)
+            for s, o in by_predicate.get(sp, ()):
+                for node in {s, *same.get(s, ())}:
+                    values[node].setdefault(_literal_key(o), o)  # type: ignore[arg-type]
         for s, by_value in sorted(values.items(), key=lambda kv: str(kv[0])):
             if len(by_value) > 1:
                 shown = ", ".join(sorted(_name(v) for v in by_value.values()))
@@ -296,10 +529,15 @@ def check_consistent(reasoning: Reasoning, locate: Locate | None = None) -> None
 
 def format_reasoning(reasoning: Reasoning) -> str:
     """The summary ``kgbuild reason`` prints."""
+    engine = "kgbuild rules" if reasoning.engine == "rules" else "owlrl"
     rows = [
         ("Asserted triples", f"{reasoning.asserted:,}"),
-        ("Inferred by owlrl", f"{reasoning.added:,}"),
+        ("Inferred", f"{reasoning.added:,}"),
         ("Inferred, cleaned", f"{len(reasoning.inferred):,}"),
+        ("Reasoner", engine),
         ("Seconds", f"{reasoning.seconds:.1f}"),
     ]
-    return "\n".join(f"{label:<24}{value:>13}" for label, value in rows)
+    lines = [f"{label:<24}{value:>13}" for label, value in rows]
+    for why in reasoning.reference_reasons:
+        lines.append(f"  owlrl was used: {why}")
+    return "\n".join(lines)

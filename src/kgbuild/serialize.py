@@ -14,7 +14,7 @@ import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -25,7 +25,17 @@ from kgbuild import __version__
 from kgbuild.errors import InputError, display_path
 from kgbuild.namespaces import ID_BASE, OWL, PREFIXES, RDF, XSD
 
-__all__ = ["atomic_write_bytes", "serialize_turtle", "write_turtle"]
+__all__ = [
+    "Triple",
+    "atomic_write_bytes",
+    "compact_terms",
+    "ntriples_term",
+    "relative_id",
+    "serialize_turtle",
+    "write_turtle",
+]
+
+Triple = tuple[Node, Node, Node]
 
 HEADER = (
     f"# kgbuild {__version__}: knowledge graph built from ontology/*.ttl and data/**/*.yaml.\n"
@@ -54,15 +64,74 @@ for _c in [*range(0x20), 0x7F]:
 _IRI_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
 
 
+def relative_id(iri: str, base: str | None) -> str | None:
+    """``iri`` relative to ``base`` when that reads back unambiguously (``place/x``: no colon,
+    query, fragment or dot segment), else None."""
+    if not base or not iri.startswith(base):
+        return None
+    rel = iri[len(base) :]
+    if _RELATIVE_RE.fullmatch(rel) and all(s not in (".", "..") for s in rel.split("/")):
+        return rel
+    return None
+
+
+# N-Triples escapes: the four that must be, the other short ones, \u for other controls.
+_NT_ESCAPES = {
+    ord("\\"): "\\\\",
+    ord('"'): '\\"',
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+    ord("\b"): "\\b",
+    ord("\f"): "\\f",
+}
+for _c in [*range(0x20), 0x7F]:
+    _NT_ESCAPES.setdefault(_c, f"\\u{_c:04X}")
+
+
+def ntriples_term(node: Node) -> str:
+    """``node`` in N-Triples syntax."""
+    if isinstance(node, URIRef):
+        return f"<{str(node).translate(_IRI_ESCAPES)}>"
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    if isinstance(node, Literal):
+        text = f'"{str(node).translate(_NT_ESCAPES)}"'
+        if node.language:
+            return f"{text}@{node.language}"
+        if node.datatype is not None and node.datatype != XSD.string:
+            return f"{text}^^<{str(node.datatype).translate(_IRI_ESCAPES)}>"
+        return text
+    raise TypeError(f"cannot write {node!r} as N-Triples")
+
+
+_TYPE = RDF.type  # rdflib namespaces are slow to ask, and this is asked for every predicate
+_TYPE_TEXT = str(RDF.type)
+
+
+def _predicate_order(predicate: Node) -> tuple[bool, str]:
+    """rdf:type first, then by IRI."""
+    text = str(predicate)
+    return text != _TYPE_TEXT, text
+
+
 class _NeedLabels(Exception):
     """The graph has blank nodes that cannot be written inline (shared or cyclic)."""
 
 
 class _Writer:
     def __init__(
-        self, graph: Graph, prefixes: Mapping[str, str], base: str | None, labelled: bool
+        self,
+        triples: Iterable[Triple],
+        prefixes: Mapping[str, str],
+        base: str | None,
+        labelled: bool,
     ) -> None:
-        self.graph = graph
+        # subject -> predicate -> objects; built once, since rdflib's lookups cost more than
+        # the writing itself on a large graph.
+        self.index: dict[Node, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
+        for s, p, o in triples:
+            self.index[s][p].add(o)
         # Longest namespace first; IRIs under @base are written relative, not prefixed.
         self.prefixes = {p: ns for p, ns in prefixes.items() if ns != base}
         self.namespaces = sorted(
@@ -72,9 +141,16 @@ class _Writer:
         self.labelled = labelled
         self.used_prefixes: set[str] = set()
         self.used_base = False
-        self.refs: Counter[BNode] = Counter(o for o in graph.objects() if isinstance(o, BNode))
+        self.refs: Counter[BNode] = Counter(
+            o
+            for predicates in self.index.values()
+            for objects in predicates.values()
+            for o in objects
+            if isinstance(o, BNode)
+        )
         self.emitted: set[BNode] = set()
         self.visiting: set[BNode] = set()
+        self.texts: dict[Node, str] = {}  # IRIs and literals already written
 
     # -- terms
 
@@ -85,11 +161,10 @@ class _Writer:
                 if _PN_LOCAL_RE.fullmatch(local):
                     self.used_prefixes.add(prefix)
                     return f"{prefix}:{local}"
-        if self.base and iri.startswith(self.base):
-            rel = iri[len(self.base) :]
-            if _RELATIVE_RE.fullmatch(rel) and all(s not in (".", "..") for s in rel.split("/")):
-                self.used_base = True
-                return f"<{rel}>"
+        rel = relative_id(iri, self.base)
+        if rel is not None:
+            self.used_base = True
+            return f"<{rel}>"
         return f"<{iri.translate(_IRI_ESCAPES)}>"
 
     def literal(self, lit: Literal) -> str:
@@ -107,10 +182,15 @@ class _Writer:
         return text
 
     def term(self, node: Node) -> str:
+        text = self.texts.get(node)
+        if text is not None:
+            return text
         if isinstance(node, URIRef):
-            return self.iri(str(node))
+            text = self.texts[node] = self.iri(str(node))
+            return text
         if isinstance(node, Literal):
-            return self.literal(node)
+            text = self.texts[node] = self.literal(node)
+            return text
         if isinstance(node, BNode):
             if self.labelled:
                 return f"_:{node}"
@@ -129,12 +209,13 @@ class _Writer:
             if not isinstance(node, BNode) or node in seen or self.refs[node] != 1:
                 return None
             seen.add(node)
-            pairs = list(self.graph.predicate_objects(node))
-            preds = sorted(str(p) for p, _ in pairs)
-            if preds != [str(RDF.first), str(RDF.rest)]:
+            predicates = self.index.get(node, {})
+            if set(predicates) != {RDF.first, RDF.rest} or any(
+                len(objects) != 1 for objects in predicates.values()
+            ):
                 return None
-            items.append(self.graph.value(node, RDF.first))
-            node = self.graph.value(node, RDF.rest)
+            items.append(next(iter(predicates[RDF.first])))
+            node = next(iter(predicates[RDF.rest]))
         self.emitted.update(seen)  # type: ignore[arg-type]
         return items
 
@@ -153,13 +234,12 @@ class _Writer:
     # -- statements
 
     def predicate_objects(self, subject: Node) -> list[tuple[str, list[str]]]:
-        grouped: dict[URIRef, list[Node]] = defaultdict(list)
-        for pred, obj in self.graph.predicate_objects(subject):
-            grouped[pred].append(obj)  # type: ignore[index]
+        grouped = self.index.get(subject, {})
         result = []
-        for pred in sorted(grouped, key=lambda p: (p != RDF.type, str(p))):
-            name = "a" if pred == RDF.type else self.iri(str(pred))
-            result.append((name, sorted(self.term(o) for o in grouped[pred])))
+        term = self.term
+        for pred in sorted(grouped, key=_predicate_order):
+            name = "a" if pred == _TYPE else term(pred)
+            result.append((name, sorted([term(o) for o in grouped[pred]])))
         return result
 
     def statement(self, subject_text: str, subject: Node) -> str:
@@ -178,17 +258,21 @@ class _Writer:
         return "\n".join(lines)
 
     def body(self) -> list[str]:
-        headers = {s for s in self.graph.subjects(RDF.type, OWL.Ontology) if isinstance(s, URIRef)}
+        headers = {
+            s
+            for s, predicates in self.index.items()
+            if isinstance(s, URIRef) and OWL.Ontology in predicates.get(RDF.type, ())
+        }
         named: set[URIRef] = set()
         blank: set[BNode] = set()
-        for s in self.graph.subjects(unique=True):
+        for s in self.index:
             if isinstance(s, URIRef):
                 named.add(s)
             elif isinstance(s, BNode):
                 blank.add(s)
         blocks = []
         for s in sorted(named, key=lambda s: (s not in headers, str(s))):
-            blocks.append(self.statement(self.iri(str(s)), s))
+            blocks.append(self.statement(self.term(s), s))
         if self.labelled:
             blocks.extend(self.statement(f"_:{b}", b) for b in sorted(blank, key=str))
             return blocks
@@ -221,23 +305,38 @@ class _Writer:
 
 
 def serialize_turtle(
-    graph: Graph,
+    graph: Graph | Iterable[Triple],
     prefixes: Mapping[str, str] = PREFIXES,
     base: str | None = ID_BASE,
     header: str = HEADER,
 ) -> bytes:
-    """Turtle for ``graph`` as UTF-8 bytes, identical for isomorphic-by-content inputs.
+    """Turtle for ``graph`` (a graph or any triples, duplicates allowed) as UTF-8 bytes,
+    identical for isomorphic-by-content inputs.
 
     Blank nodes that are shared or cyclic cannot be written inline; then the graph is
     canonicalised (rdflib.compare) and every blank node gets a stable ``_:`` label.
     """
+    triples = graph if isinstance(graph, Graph) else list(graph)
     try:
-        text = _Writer(graph, prefixes, base, labelled=False).document(header)
+        text = _Writer(triples, prefixes, base, labelled=False).document(header)
     except _NeedLabels:
-        canonical = Graph()
-        canonical += to_canonical_graph(graph)  # stable, content-derived blank node labels
+        whole = graph if isinstance(graph, Graph) else _graph_of(triples)
+        canonical = to_canonical_graph(whole)  # stable, content-derived blank node labels
         text = _Writer(canonical, prefixes, base, labelled=True).document(header)
     return text.encode("utf-8")
+
+
+def compact_terms(prefixes: Mapping[str, str], base: str | None) -> Callable[[Node], str]:
+    """A function that writes an IRI or a literal as the Turtle writer does (prefixed names,
+    IRIs relative to ``base``), for messages and tables."""
+    return _Writer((), prefixes, base, labelled=True).term
+
+
+def _graph_of(triples: Iterable[Triple]) -> Graph:
+    graph = Graph()
+    for triple in triples:
+        graph.add(triple)
+    return graph
 
 
 def atomic_write_bytes(

@@ -32,7 +32,7 @@ import socketserver
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,9 +43,11 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph as ox
 
 from kgbuild import __version__
+from kgbuild.dist import CLOSURE_FILE, TRIG_FILE, open_build
 from kgbuild.errors import InputError, display_path, first_line
 from kgbuild.export import GRAPH_BASE, endpoint_description
-from kgbuild.query import to_oxigraph_term
+from kgbuild.sparql_text import update_keyword, uses_service
+from kgbuild.terms import to_oxigraph_term
 
 __all__ = [
     "GRAPH_FORMATS",
@@ -67,8 +69,6 @@ __all__ = [
 ]
 
 # The names kgbuild.build gives them (not imported: build pulls in pyshacl).
-CLOSURE_FILE = "kg-closure.ttl"
-TRIG_FILE = "kg.trig"
 VOID_GRAPH = GRAPH_BASE + "void"
 
 MAX_BODY = 1024 * 1024  # bytes of a request body
@@ -219,75 +219,6 @@ def choose_format(
     return chosen
 
 
-# ---------------------------------------------------------------------------- refusing queries
-
-# SPARQL terminals, enough to tell keywords from IRIs, strings, comments, variables and
-# prefixed names, split as Oxigraph's parser splits them: it takes a keyword wherever one
-# starts (`trueSERVICE<x>{...}` is `true SERVICE <x> {...}`), variables and local names
-# greedily, and a long string's failed opening '''a as '' then 'a. A short string that does not
-# end on its line runs to the end of it (Oxigraph refuses that query anyway), so no input makes
-# the scan go back and forth. Quantifiers are possessive for the same reason.
-_LOCAL = r"(?:[\w.\-:%\u00b7\u0300-\u036f\u203f\u2040]|\\[_~.\-!$&'()*+,;=/?#@%])*+"
-_NAME = r"[^\W\d][\w.\-\u00b7]*+"
-_TOKEN_PATTERNS = {
-    "space": r"\s++",
-    "comment": r"#[^\r\n]*+",
-    "iri": r'<(?:[^\x00-\x20<>"{}|^`\\]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*+>',
-    "string": "|".join(
-        (
-            r"'''(?:'{0,2}(?:[^'\\]|\\.))*+'''",
-            r'"""(?:"{0,2}(?:[^"\\]|\\.))*+"""',
-            r"'(?:[^'\\\r\n]|\\[^\r\n]?)*+'?",
-            r'"(?:[^"\\\r\n]|\\[^\r\n]?)*+"?',
-        )
-    ),
-    "var": r"[?$][\w\u00b7\u0300-\u036f\u203f\u2040]*+",
-    "lang": r"@[A-Za-z]++(?:-[A-Za-z0-9]++)*+",
-    "pname": rf"(?:{_NAME})?:{_LOCAL}",
-    "name": _NAME,
-    "other": r".",
-}
-_TOKENS = re.compile(
-    "|".join(f"(?P<{kind}>{pattern})" for kind, pattern in _TOKEN_PATTERNS.items()), re.DOTALL
-)
-_UPDATES = {"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"}
-
-
-def _tokens(text: str) -> Iterator[tuple[str, str]]:
-    """(kind, text) of each token of ``text`` but spaces and comments."""
-    for match in _TOKENS.finditer(text):
-        kind = match.lastgroup or "other"
-        if kind not in ("space", "comment"):
-            yield kind, match.group()
-
-
-def update_keyword(text: str) -> str | None:
-    """The keyword that makes ``text`` a SPARQL update (``INSERT``, ``DROP``...), else None."""
-    for kind, token in _tokens(text):
-        if kind in ("iri", "pname") or (kind == "name" and token.upper() in ("BASE", "PREFIX")):
-            continue  # the prologue
-        word = token.upper()
-        return word if kind == "name" and word in _UPDATES else None
-    return None
-
-
-def uses_service(text: str) -> bool:
-    """True when ``text`` could call a remote endpoint with SERVICE, in any spelling Oxigraph
-    accepts; words that only contain "service" (``?service``, ``dcat:DataService``, ``<...>``,
-    ``"..."``) do not count. It errs on the side of refusing."""
-    for kind, token in _tokens(text):
-        lowered = token.lower()
-        if kind == "name" and "service" in lowered:
-            return True
-        if kind == "pname":
-            prefix, _, local = lowered.partition(":")
-            # SERVICE:x{} is SERVICE :x {}; a local name cannot end with '.', so
-            # ex:a.SERVICE<x>{} may be ex:a . SERVICE.
-            if "service" in prefix or ".service" in local:
-                return True
-    return False
-
-
 # ---------------------------------------------------------------------------- the store
 
 
@@ -299,31 +230,27 @@ class Sources:
     trig: Path | None  # None: there was no kg.trig
 
 
-def _read_quads(path: Path, fmt: Any, hint: str) -> list[ox.Quad]:
+def _read_quads(data: bytes, path: Path, fmt: Any) -> list[ox.Quad]:
     try:
         # Fresh blank node ids, so the closure and the TriG never share a blank node by label.
-        return list(ox.parse(path=path, format=fmt, rename_blank_nodes=True))
+        return list(ox.parse(data, format=fmt, rename_blank_nodes=True))
     except SyntaxError as exc:
         message = f"cannot read '{display_path(path)}': {first_line(exc)}"
-        raise InputError(message, hint=hint) from None
-    except OSError as exc:
-        raise InputError(f"cannot read '{display_path(path)}': {exc.strerror or exc}") from None
+        raise InputError(message, hint="run `kgbuild build` again") from None
 
 
 def load_store(out_dir: str | Path = "dist") -> tuple[ox.Store, Sources]:
-    """An in-memory store with OUT/kg-closure.ttl as its default graph and the named graphs of
-    OUT/kg.trig, when there is one. InputError when the closure is missing or a file does not
-    parse."""
-    out = Path(out_dir)
-    closure = out / CLOSURE_FILE
-    if not closure.is_file():
-        raise InputError(f"'{display_path(closure)}' not found", hint="run `kgbuild build` first")
+    """An in-memory store with the build's kg-closure.ttl as its default graph and the named
+    graphs of its kg.trig, when it wrote one. InputError when there is no usable build (see
+    ``dist.open_build``)."""
+    build = open_build(out_dir)
+    closure = build.path(CLOSURE_FILE)
     store = ox.Store()
-    store.bulk_extend(_read_quads(closure, ox.RdfFormat.TURTLE, "run `kgbuild build` again"))
-    trig = out / TRIG_FILE
-    if not trig.is_file():
+    store.bulk_extend(_read_quads(build.read(CLOSURE_FILE), closure, ox.RdfFormat.TURTLE))
+    trig = build.path(TRIG_FILE)
+    if TRIG_FILE not in build.manifest["outputs"]:
         return store, Sources(closure, None)
-    quads = _read_quads(trig, ox.RdfFormat.TRIG, "run `kgbuild build` again")
+    quads = _read_quads(build.read(TRIG_FILE), trig, ox.RdfFormat.TRIG)
     # kg.trig names its graphs by IRI and has no default graph; a stray one must not change
     # the closure (and a graph named by a blank node could not be asked for by name).
     store.bulk_extend(q for q in quads if isinstance(q.graph_name, ox.NamedNode))

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from rdflib import Graph, URIRef
+from rdflib.term import Node
 
 from kgbuild.namespaces import ID_BASE, KG, RDF, RDFS, qname
 
-__all__ = ["Summary", "format_summary", "summarize"]
+__all__ = ["Summary", "format_summary", "summarize", "summary_dict", "summary_from_dict"]
+
+Triple = tuple[Node, Node, Node]
 
 
 @dataclass(frozen=True)
@@ -29,30 +34,42 @@ def _is_data(node: object) -> bool:
     return isinstance(node, URIRef) and node.startswith(ID_BASE)
 
 
-def summarize(graph: Graph) -> Summary:
-    """Count what is in ``graph`` (ontology and data merged, or data alone).
+def summarize(triples: Graph | Iterable[Triple]) -> Summary:
+    """Count what is in ``triples`` (ontology and data merged, or data alone).
 
-    Works the same on the in-memory build result and on a re-parsed kg.ttl, since data
-    triples are told apart by their subject's namespace rather than by where they came from.
+    Data triples are told apart by their subject's namespace rather than by where they came
+    from, so the count is the same on the build's triples and on a re-parsed kg.ttl.
     """
-    data_triples = sum(1 for s in graph.subjects() if _is_data(s))
-    data_nodes = {s for s in graph.subjects(unique=True) if _is_data(s)}
-    types: dict[URIRef, set[URIRef]] = {}
-    per_class: Counter[str] = Counter()
-    for s, o in graph.subject_objects(RDF.type):
-        if _is_data(s) and isinstance(o, URIRef):
-            types.setdefault(s, set()).add(o)  # type: ignore[arg-type]
-            per_class[qname(str(o))] += 1
+    total = data_triples = 0
+    data_nodes: set[Node] = set()
+    types: dict[Node, set[Node]] = defaultdict(set)
+    subclasses: dict[Node, set[Node]] = defaultdict(set)  # class -> its direct subclasses
+    for s, p, o in triples:
+        total += 1
+        if _is_data(s):
+            data_triples += 1
+            data_nodes.add(s)
+            if p == RDF.type and isinstance(o, URIRef):
+                types[s].add(o)
+        elif p == RDFS.subClassOf:
+            subclasses[o].add(s)
+    per_class: Counter[str] = Counter(qname(str(c)) for ts in types.values() for c in ts)
     # Event classes: kg:Event and everything rdfs:subClassOf* it, as the ontology says.
-    event_classes = set(graph.transitive_subjects(RDFS.subClassOf, KG.Event))
+    event_classes: set[Node] = set()
+    todo: list[Node] = [KG.Event]
+    while todo:
+        cls = todo.pop()
+        if cls not in event_classes:
+            event_classes.add(cls)
+            todo.extend(subclasses.get(cls, ()))
     events = sum(1 for ts in types.values() if ts & event_classes)
 
     def count(cls: URIRef) -> int:
         return sum(1 for ts in types.values() if cls in ts)
 
     return Summary(
-        total_triples=len(graph),
-        ontology_triples=len(graph) - data_triples,
+        total_triples=total,
+        ontology_triples=total - data_triples,
         data_triples=data_triples,
         data_nodes=len(data_nodes),
         events=events,
@@ -61,6 +78,20 @@ def summarize(graph: Graph) -> Summary:
         background_sources=count(KG.BackgroundSource),
         nodes_per_class=tuple(sorted(per_class.items())),
     )
+
+
+def summary_dict(summary: Summary) -> dict[str, Any]:
+    """The summary as JSON-ready data (for the build manifest)."""
+    data = asdict(summary)
+    data["nodes_per_class"] = dict(summary.nodes_per_class)
+    return data
+
+
+def summary_from_dict(data: dict[str, Any]) -> Summary:
+    """The inverse of ``summary_dict``."""
+    values = dict(data)
+    values["nodes_per_class"] = tuple(sorted(values.get("nodes_per_class", {}).items()))
+    return Summary(**values)
 
 
 def format_summary(summary: Summary) -> str:

@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +23,10 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 
 from kgbuild.errors import DataError, InputError, display_path
-from kgbuild.load import LoadedData, load_data
+from kgbuild.load import LoadedData, Triple, load_data
 from kgbuild.namespaces import ID_BASE, PREFIXES, bind_prefixes
-from kgbuild.ontology import SHAPES_DIR, load_ontology, load_shapes
-from kgbuild.serialize import _Writer, serialize_turtle
+from kgbuild.ontology import SHAPES_DIR, load_ontology, load_shapes, term_lines
+from kgbuild.serialize import compact_terms, serialize_turtle
 
 __all__ = [
     "REPORT_PREFIXES",
@@ -39,12 +38,14 @@ __all__ = [
     "compact",
     "format_report",
     "format_rows",
+    "load_all",
     "locate_term",
     "report_json",
     "report_turtle",
     "summary_line",
     "validate_graph",
     "validate_inputs",
+    "validate_loaded",
 ]
 
 # Most severe first, for sorting and for the summary line.
@@ -69,7 +70,7 @@ Location = tuple[Path, int]
 # Compact names
 
 
-_WRITER = _Writer(Graph(), REPORT_PREFIXES, ID_BASE, labelled=True)
+_COMPACT = compact_terms(REPORT_PREFIXES, ID_BASE)
 
 
 def compact(node: Node | None) -> str:
@@ -78,7 +79,7 @@ def compact(node: Node | None) -> str:
     if node is None:
         return "-"
     if isinstance(node, URIRef | Literal):
-        return _WRITER.term(node)
+        return _COMPACT(node)
     return "[]"
 
 
@@ -192,6 +193,8 @@ class ValidationResult:
 class ValidationReport:
     results: list[ValidationResult]
     report_graph: Graph = field(repr=False)  # the W3C SHACL validation report
+    engine: str = "pyshacl"  # which engine made it: "kgbuild" (shacl.py) or "pyshacl"
+    reference_reasons: list[str] = field(default_factory=list)  # why pySHACL had to run
 
     @property
     def violations(self) -> list[ValidationResult]:
@@ -239,57 +242,11 @@ def _plural(n: int, word: str) -> str:
 # --------------------------------------------------------------------------------------------
 # Locating ontology terms
 
-_PREFIX_RE = re.compile(r"\s*(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
-_BASE_RE = re.compile(r"\s*(?:@base|BASE)\s+<([^>]*)>", re.I)
-_SUBJECT_RE = re.compile(r"(<[^>\s]*>|[A-Za-z][\w.-]*:[^\s;,]*|:[^\s;,]*)")
-
-
-@lru_cache(maxsize=64)
-def _term_lines(path: Path, mtime_ns: int) -> dict[str, int]:
-    """IRI -> 1-based line of the first statement block in ``path`` that starts with it
-    (a subject at the start of a line, as the ontology modules write every term)."""
-    lines: dict[str, int] = {}
-    prefixes: dict[str, str] = {}
-    base = ""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return lines
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line or line[0].isspace() or line[0] == "#":
-            continue
-        if m := _PREFIX_RE.match(line):
-            prefixes[m.group(1) or ""] = m.group(2)
-            continue
-        if m := _BASE_RE.match(line):
-            base = m.group(1)
-            continue
-        m = _SUBJECT_RE.match(line)
-        if not m:
-            continue
-        token = m.group(1).rstrip(".")
-        if token.startswith("<"):
-            iri = token[1:-1]
-            if base and not re.match(r"[A-Za-z][\w+.-]*:", iri):
-                iri = base + iri
-        else:
-            prefix, _, local = token.partition(":")
-            if prefix not in prefixes:
-                continue
-            iri = prefixes[prefix] + local.replace("\\", "")
-        lines.setdefault(iri, number)
-    return lines
-
 
 def locate_term(path: str | os.PathLike[str], iri: str) -> int | None:
     """The 1-based line of the Turtle file ``path`` that starts the block of ``iri``
     (``kg:Handover a owl:Class ;``), or None when no block starts with it."""
-    p = Path(path)
-    try:
-        mtime = p.stat().st_mtime_ns
-    except OSError:
-        return None
-    return _term_lines(p, mtime).get(str(iri))
+    return term_lines(Path(path)).get(str(iri))
 
 
 class Locator:
@@ -330,14 +287,52 @@ def validate_graph(
     shapes: Graph,
     locate: Callable[[Node | None], Location | None] | None = None,
     shapes_dir: str | os.PathLike[str] | None = None,
+    engine: str | None = None,
 ) -> ValidationReport:
     """Validate ``graph`` (ontology + data) against ``shapes``.
 
     No inference is run here: the ontology is part of the data graph, so ``sh:class`` sees the
     subclass hierarchy, and the shapes are written for asserted facts. ``locate`` maps a focus
-    node to where it is written. Shapes pySHACL cannot use raise InputError (about
+    node to where it is written. Shapes that cannot be used raise InputError (about
     ``shapes_dir``).
+
+    The engine is kgbuild's (``shacl.py``), which gives pySHACL's report one to two orders of
+    magnitude faster, unless the shapes use something it does not implement or the data lead
+    where it cannot be sure of pySHACL's answer: then pySHACL, the reference, runs. ``engine``
+    "pyshacl" forces the reference. The report says which ran.
     """
+    report_graph: Graph | None = None
+    used = "pyshacl"
+    reasons: list[str] = []
+    if engine != "pyshacl":
+        from kgbuild import shacl
+
+        reasons = shacl.unsupported(shapes)
+        if not reasons:
+            try:
+                _, report_graph = shacl.validate(graph, shapes)
+                used = "kgbuild"
+            except shacl.ShaclRuntimeError as exc:
+                reasons = [str(exc)]
+    if report_graph is None:
+        report_graph = _validate_with_pyshacl(graph, shapes, shapes_dir)
+    bind_prefixes(report_graph)
+    report_graph.bind("sh", SH, override=True, replace=True)
+    _stabilise_messages(report_graph)
+    results = [
+        _result(report_graph, node, locate)
+        for node in report_graph.subjects(RDF.type, SH.ValidationResult)
+    ]
+    results.sort(key=ValidationResult.sort_key)
+    return ValidationReport(results, report_graph, used, reasons)
+
+
+def _validate_with_pyshacl(
+    graph: Graph, shapes: Graph, shapes_dir: str | os.PathLike[str] | None
+) -> Graph:
+    # pySHACL adds to the shapes graph it is given; a copy keeps the caller's as it was.
+    shapes_copy = Graph()
+    shapes_copy += shapes
     # Without SHACL rules nothing can change the data graph, so pySHACL need not copy it
     # (which takes longer than validating it).
     has_rules = (None, SH.rule, None) in shapes
@@ -347,7 +342,7 @@ def validate_graph(
     try:
         _, report_graph, _ = pyshacl.validate(
             graph,
-            shacl_graph=shapes,
+            shacl_graph=shapes_copy,
             inference="none",
             advanced=True,  # SHACL-SPARQL targets and constraints
             allow_warnings=True,
@@ -363,15 +358,7 @@ def validate_graph(
     if not isinstance(report_graph, Graph):
         # pySHACL returns some failures (a ValidationFailure) instead of raising them.
         raise _unusable_shapes(report_graph, shapes_dir)
-    bind_prefixes(report_graph)
-    report_graph.bind("sh", SH, override=True, replace=True)
-    _stabilise_messages(report_graph)
-    results = [
-        _result(report_graph, node, locate)
-        for node in report_graph.subjects(RDF.type, SH.ValidationResult)
-    ]
-    results.sort(key=ValidationResult.sort_key)
-    return ValidationReport(results, report_graph)
+    return report_graph
 
 
 # pySHACL writes the values of sh:in as a Python list in set order, which varies by process.
@@ -452,10 +439,46 @@ def _result(
 class Validation:
     """The graph as build would write it and its validation report."""
 
-    graph: Graph  # ontology + data
     ontology: Graph
     data: LoadedData
     report: ValidationReport
+
+    @property
+    def triples(self) -> list[Triple]:
+        """Ontology + data."""
+        return [*self.ontology, *self.data.triples]
+
+    @property
+    def graph(self) -> Graph:
+        """Ontology + data as an rdflib graph (made on each call)."""
+        return _merged(self.ontology, self.data)
+
+
+def _merged(ontology: Graph, data: LoadedData) -> Graph:
+    graph = bind_prefixes(Graph())
+    graph.addN((s, p, o, graph) for s, p, o in ontology)
+    graph.addN((s, p, o, graph) for s, p, o in data.triples)
+    return graph
+
+
+def load_all(
+    ontology_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str]
+) -> tuple[Graph, Graph, LoadedData]:
+    """The ontology, the shapes and the data checked against the ontology. Shapes before data:
+    a broken shapes file is reported without waiting for a large load."""
+    ontology = load_ontology(ontology_dir)
+    shapes = load_shapes(ontology_dir)
+    return ontology, shapes, load_data(data_dir, ontology)
+
+
+def validate_loaded(
+    ontology: Graph, shapes: Graph, data: LoadedData, ontology_dir: str | os.PathLike[str]
+) -> Validation:
+    """Validate ontology + data against the shapes (read from ``ontology_dir``)."""
+    locator = Locator(data.locations, ontology_dir)
+    graph = _merged(ontology, data)
+    report = validate_graph(graph, shapes, locator, Path(ontology_dir) / SHAPES_DIR)
+    return Validation(ontology, data, report)
 
 
 def validate_inputs(
@@ -466,17 +489,7 @@ def validate_inputs(
     Raises InputError for unreadable input (shapes included) and DataErrors for the loader's
     checks; shape violations are in the returned report, not raised.
     """
-    ontology = load_ontology(ontology_dir)
-    # Shapes before data: a broken shapes file is reported without waiting for a large load.
-    shapes = load_shapes(ontology_dir)
-    data = load_data(data_dir, ontology)
-    # The (small) ontology goes into the (possibly large) data graph rather than copying
-    # the data into a new graph.
-    graph = bind_prefixes(data.graph)
-    graph += ontology
-    locator = Locator(data.locations, ontology_dir)
-    report = validate_graph(graph, shapes, locator, Path(ontology_dir) / SHAPES_DIR)
-    return Validation(graph, ontology, data, report)
+    return validate_loaded(*load_all(ontology_dir, data_dir), ontology_dir)
 
 
 # --------------------------------------------------------------------------------------------

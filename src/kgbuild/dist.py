@@ -1,0 +1,579 @@
+"""dist/: what ``kgbuild build`` writes there, and the one place the other commands read it.
+
+``build`` reasons once and writes the files users load elsewhere (kg.ttl, inferred.ttl,
+kg-closure.ttl, kg.nt, kg.jsonld, kg.trig, void.ttl) and, for kgbuild's own commands:
+
+- ``manifest.json``: the SHA-256 of every input file (ontology, shapes, data) and of every
+  output, the directories the inputs were read from (relative to dist/), the reasoner that ran
+  and the summary ``kgbuild stats`` prints. Written last, so a build that did not finish has
+  none, or an old one that no longer matches the files.
+- ``index.sqlite``: the derivation of every inferred triple (for ``kgbuild explain``), the
+  names and labels of nodes (to resolve parameters given by name) and the file and line of
+  every record (to point at them).
+- ``store/``: an Oxigraph database holding kg-closure.ttl as its default graph and kg.ttl as
+  the named graph ``ASSERTED_GRAPH``, so a query opens it in milliseconds instead of parsing
+  Turtle and reasoning. It is rebuilt from those two files whenever their hashes differ from
+  the ones it records.
+
+``open_build`` checks a build before anything reads it: a missing dist/, a missing or older
+manifest, an output that no longer matches it, or an input that changed since the build is an
+InputError that says to run ``kgbuild build``. ``query``, ``explain``, ``stats``, ``serve`` and
+``push`` read dist/ only through it and never reason again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kgbuild.errors import InputError, KgbuildError, display_path, first_line
+
+__all__ = [
+    "ASSERTED_GRAPH",
+    "CLOSURE_FILE",
+    "INDEX_FILE",
+    "INFERRED_FILE",
+    "KG_FILE",
+    "MANIFEST_FILE",
+    "MEMORY_STORE_LIMIT",
+    "STORE_DIR",
+    "TRIG_FILE",
+    "Build",
+    "ProofIndex",
+    "input_files",
+    "manifest_bytes",
+    "open_build",
+    "sha256",
+    "write_index",
+    "write_store",
+]
+
+KG_FILE = "kg.ttl"
+INFERRED_FILE = "inferred.ttl"
+CLOSURE_FILE = "kg-closure.ttl"
+TRIG_FILE = "kg.trig"
+MANIFEST_FILE = "manifest.json"
+INDEX_FILE = "index.sqlite"
+STORE_DIR = "store"
+STORE_STAMP = "kgbuild.json"  # inside store/: the hashes of the files it was loaded from
+ASSERTED_GRAPH = "https://w3id.org/kgbuild/graph/asserted"
+# Up to this size of kg-closure.ttl (about 35 times the first report's data) a query parses the
+# build into memory rather than opening the on-disk store (see Build.store).
+MEMORY_STORE_LIMIT = 8 * 2**20
+MANIFEST_FORMAT = 1
+
+RUN_BUILD = "run `kgbuild build`"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+
+
+def input_files(ontology_dir: Path, data_dir: Path) -> dict[str, Path]:
+    """Every file a build reads, by a stable name: ``ontology/NAME.ttl``,
+    ``ontology/shapes/NAME.ttl``, ``data/context.jsonld`` and ``data/PATH.yaml``."""
+    from kgbuild.load import CONTEXT_FILE, data_files
+    from kgbuild.ontology import SHAPES_DIR
+
+    files: dict[str, Path] = {}
+    for path in sorted(ontology_dir.glob("*.ttl")):
+        files[f"ontology/{path.name}"] = path
+    for path in sorted((ontology_dir / SHAPES_DIR).glob("*.ttl")):
+        files[f"ontology/{SHAPES_DIR}/{path.name}"] = path
+    files[f"data/{CONTEXT_FILE}"] = data_dir / CONTEXT_FILE
+    for path in data_files(data_dir):
+        files[f"data/{path.relative_to(data_dir).as_posix()}"] = path
+    return dict(sorted(files.items()))
+
+
+def _relative_to(directory: Path, out_dir: Path) -> str:
+    try:
+        return Path(os.path.relpath(directory.resolve(), out_dir.resolve())).as_posix()
+    except ValueError:  # another drive
+        return directory.resolve().as_posix()
+
+
+def manifest_bytes(
+    ontology_dir: Path,
+    data_dir: Path,
+    out_dir: Path,
+    outputs: Mapping[str, bytes],
+    details: Mapping[str, Any],
+) -> bytes:
+    """The manifest of a build: inputs and outputs with their hashes, plus ``details``."""
+    from kgbuild import __version__
+
+    inputs = {
+        name: _file_sha256(path) for name, path in input_files(ontology_dir, data_dir).items()
+    }
+    doc = {
+        "format": MANIFEST_FORMAT,
+        "generator": f"kgbuild {__version__}",
+        "inputs": {
+            "ontology": _relative_to(ontology_dir, out_dir),
+            "data": _relative_to(data_dir, out_dir),
+            "files": inputs,
+        },
+        "outputs": {
+            name: {"bytes": len(data), "sha256": sha256(data)}
+            for name, data in sorted(outputs.items())
+        },
+        **details,
+    }
+    return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
+
+
+def _term_row(term: Node) -> tuple[str, str, str]:
+    if isinstance(term, URIRef):
+        return "iri", str(term), ""
+    if isinstance(term, BNode):
+        return "bnode", str(term), ""
+    if isinstance(term, Literal):
+        if term.language:
+            return "literal", str(term), "@" + term.language
+        return "literal", str(term), str(term.datatype or "")
+    raise TypeError(f"cannot index {term!r}")
+
+
+def _row_term(kind: str, value: str, extra: str) -> Node:
+    if kind == "iri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if extra.startswith("@"):
+        return Literal(value, lang=extra[1:])
+    return Literal(value, datatype=URIRef(extra) if extra else None)
+
+
+_SCHEMA = """
+CREATE TABLE term (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,
+                   extra TEXT NOT NULL);
+CREATE UNIQUE INDEX term_by_value ON term (value, kind, extra);
+CREATE TABLE derivation (s INTEGER, p INTEGER, o INTEGER, rule TEXT NOT NULL,
+                         round INTEGER NOT NULL, premises TEXT NOT NULL,
+                         PRIMARY KEY (s, p, o)) WITHOUT ROWID;
+CREATE TABLE list (head INTEGER PRIMARY KEY, members TEXT NOT NULL);
+CREATE TABLE name (key TEXT NOT NULL, node INTEGER NOT NULL,
+                   PRIMARY KEY (key, node)) WITHOUT ROWID;
+CREATE TABLE label (node INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE location (node INTEGER PRIMARY KEY, dir TEXT NOT NULL, file TEXT NOT NULL,
+                       line INTEGER NOT NULL);
+"""
+
+
+def write_index(
+    path: Path,
+    reasoner: Any,
+    names: Iterable[tuple[str, Node]],
+    labels: Mapping[Node, str],
+    locations: Iterable[tuple[Node, str, str, int]],
+) -> bytes:
+    """Write the index database to ``path`` (atomically) and return its bytes: the terms and
+    derivations of ``reasoner`` (a ``rules.Reasoner``), the (casefolded name, node) pairs, the
+    first label of each node, and the (node, "data" or "ontology", file, line) of records."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        connection = sqlite3.connect(tmp)
+        try:
+            # A new file, moved into place only when complete: no journal, no syncs.
+            connection.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
+            connection.executescript(_SCHEMA)
+            terms = reasoner.term_table()
+            ids = {term: i for i, term in enumerate(terms)}
+            connection.executemany(
+                "INSERT INTO term VALUES (?, ?, ?, ?)",
+                ((i, *_term_row(term)) for i, term in enumerate(terms)),
+            )
+            connection.executemany(
+                "INSERT INTO derivation VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (s, p, o, rule, round_, " ".join(str(i) for ids_ in premises for i in ids_))
+                    for (s, p, o), rule, round_, premises in reasoner.id_records()
+                ),
+            )
+            connection.executemany(
+                "INSERT INTO list VALUES (?, ?)",
+                ((head, " ".join(map(str, members))) for head, members in reasoner.id_lists()),
+            )
+            connection.executemany(
+                "INSERT OR IGNORE INTO name VALUES (?, ?)",
+                sorted((key, ids[node]) for key, node in names if node in ids),
+            )
+            connection.executemany(
+                "INSERT INTO label VALUES (?, ?)",
+                sorted((ids[node], text) for node, text in labels.items() if node in ids),
+            )
+            connection.executemany(
+                "INSERT OR IGNORE INTO location VALUES (?, ?, ?, ?)",
+                sorted((ids[node], d, f, line) for node, d, f, line in locations if node in ids),
+            )
+            connection.commit()
+        finally:
+            connection.close()
+        os.chmod(tmp, 0o644)
+        data = Path(tmp).read_bytes()
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return data
+
+
+def write_store(out_dir: Path, closure: bytes, asserted: bytes) -> Path:
+    """(Re)write ``out_dir/store``: ``closure`` (Turtle) as the default graph and ``asserted``
+    (Turtle) as ASSERTED_GRAPH, with a stamp of their hashes. Written beside and moved into
+    place, so a reader never opens half a store."""
+    target = out_dir / STORE_DIR
+    tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=".store-"))
+    try:
+        store = ox.Store(str(tmp))
+        store.bulk_load(closure, format=ox.RdfFormat.TURTLE)
+        store.bulk_load(asserted, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ASSERTED_GRAPH))
+        store.flush()
+        store.optimize()
+        del store
+        stamp = {CLOSURE_FILE: sha256(closure), KG_FILE: sha256(asserted)}
+        (tmp / STORE_STAMP).write_text(json.dumps(stamp, sort_keys=True) + "\n", encoding="utf-8")
+        old = None
+        if target.exists():
+            old = Path(tempfile.mkdtemp(dir=out_dir, prefix=".store-old-"))
+            os.replace(target, old / STORE_DIR)
+        os.replace(tmp, target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+
+
+@dataclass
+class Build:
+    """A checked build in ``out``: its manifest, and the ways to read it."""
+
+    out: Path
+    manifest: dict[str, Any]
+    _store: Any = field(default=None, repr=False)
+    _store_location: Path | None = field(default=None, repr=False)
+    _graphs: dict[bool, Graph] = field(default_factory=dict, repr=False)
+    _index: ProofIndex | None = field(default=None, repr=False)
+
+    def path(self, name: str) -> Path:
+        return self.out / name
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.manifest.get("summary", {})
+
+    @property
+    def reasoner(self) -> str:
+        return str(self.manifest.get("reasoner", ""))
+
+    def input_dir(self, which: str) -> Path:
+        """Where the ``ontology`` or ``data`` of the build were read from."""
+        return self.out / self.manifest["inputs"][which]
+
+    def read(self, name: str) -> bytes:
+        """The bytes of an output, checked against the manifest."""
+        path = self.path(name)
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            why = f"'{display_path(path)}' cannot be read ({exc.strerror})"
+            raise _stale(self.out, why) from None
+        if sha256(data) != self.manifest["outputs"].get(name, {}).get("sha256"):
+            raise _stale(self.out, f"'{display_path(path)}' was changed after the build")
+        return data
+
+    def store(self) -> Any:
+        """The build's triples in Oxigraph: kg-closure.ttl as the default graph and kg.ttl as
+        ASSERTED_GRAPH. A small build is parsed into memory, where queries run two to four
+        times faster than on disk and parsing costs less than opening a database; a large one
+        is read from the on-disk store (which opens in milliseconds whatever its size), rebuilt
+        first when it is missing or was made from other files, or parsed into memory after all
+        when dist/ cannot be written."""
+        if self._store is not None:
+            return self._store
+        outputs = self.manifest["outputs"]
+        if outputs[CLOSURE_FILE]["bytes"] <= MEMORY_STORE_LIMIT:
+            self._store = _memory_store(self.read(CLOSURE_FILE), self.read(KG_FILE))
+            return self._store
+        expected = {name: outputs[name]["sha256"] for name in (CLOSURE_FILE, KG_FILE)}
+        location = self.out / STORE_DIR
+        if _read_stamp(location) != expected:
+            closure, asserted = self.read(CLOSURE_FILE), self.read(KG_FILE)
+            try:
+                write_store(self.out, closure, asserted)
+            except OSError:
+                self._store = _memory_store(closure, asserted)
+                return self._store
+        try:
+            self._store = ox.Store.read_only(str(location))
+            self._store_location = location
+        except OSError as exc:
+            raise InputError(
+                f"cannot open the store '{display_path(location)}': {first_line(exc)}",
+                hint=f"delete it and {RUN_BUILD}",
+            ) from None
+        return self._store
+
+    @property
+    def store_location(self) -> Path | None:
+        """The on-disk store that ``store()`` opened; None when it parsed the build into
+        memory (or has not been called)."""
+        return self._store_location
+
+    def reopen_store(self) -> Any:
+        """A new read-only handle on the store (an in-memory store is shared as it is)."""
+        store = self.store()
+        if isinstance(self._store_location, Path):
+            return ox.Store.read_only(str(self._store_location))
+        return store
+
+    def graph(self, inferred: bool = True) -> Graph:
+        """kg-closure.ttl (or kg.ttl) as an rdflib graph, for the rdflib query engine."""
+        if inferred not in self._graphs:
+            name = CLOSURE_FILE if inferred else KG_FILE
+            data = self.read(name)
+            key = sha256(data)
+            graph = _GRAPHS.get(key)
+            if graph is None:
+                graph = Graph()
+                try:
+                    graph.parse(data=data, format="turtle")
+                except Exception as exc:  # a damaged file: report it, no traceback
+                    raise _stale(
+                        self.out, f"'{display_path(self.path(name))}': {first_line(exc)}"
+                    ) from exc
+                _GRAPHS.clear()  # one graph per file and process is enough
+                _GRAPHS[key] = graph
+            self._graphs[inferred] = graph
+        return self._graphs[inferred]
+
+    def index(self) -> ProofIndex:
+        if self._index is None:
+            path = self.path(INDEX_FILE)
+            self.read(INDEX_FILE)
+            self._index = ProofIndex(path, self)
+        return self._index
+
+
+_GRAPHS: dict[str, Graph] = {}
+
+
+def _memory_store(closure: bytes, asserted: bytes) -> Any:
+    store = ox.Store()
+    store.bulk_load(closure, format=ox.RdfFormat.TURTLE)
+    store.bulk_load(asserted, format=ox.RdfFormat.TURTLE, to_graph=ox.NamedNode(ASSERTED_GRAPH))
+    return store
+
+
+def _read_stamp(location: Path) -> dict[str, str] | None:
+    try:
+        return json.loads((location / STORE_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _stale(out: Path, why: str) -> InputError:
+    return InputError(
+        f"the build in '{display_path(out)}' cannot be used: {why}",
+        hint=f"{RUN_BUILD} to make it again",
+    )
+
+
+def open_build(out_dir: str | os.PathLike[str] = "dist", check_inputs: bool = True) -> Build:
+    """The build in ``out_dir``, checked: InputError (run `kgbuild build`) when there is none,
+    when it is incomplete or from an older kgbuild, when an output no longer matches the
+    manifest (by size), or, with ``check_inputs``, when an input file it was built from has
+    changed, appeared or gone (where the input directories still exist)."""
+    out = Path(out_dir)
+    manifest_path = out / MANIFEST_FILE
+    if not manifest_path.is_file():
+        if (out / KG_FILE).is_file():
+            raise InputError(
+                f"'{display_path(out)}' holds no {MANIFEST_FILE}: it was written by an older "
+                "kgbuild or by a build that did not finish",
+                hint=f"{RUN_BUILD} again",
+            )
+        raise InputError(
+            f"'{display_path(manifest_path)}' not found: there is no build in "
+            f"'{display_path(out)}'",
+            hint=f"{RUN_BUILD} first",
+        )
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if manifest.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"format {manifest.get('format')!r}")
+        outputs = manifest["outputs"]
+    except (OSError, ValueError, KeyError, AttributeError) as exc:
+        raise _stale(out, f"'{display_path(manifest_path)}' cannot be read ({exc})") from None
+    for name, record in outputs.items():
+        path = out / name
+        try:
+            size = path.stat().st_size
+        except OSError:
+            raise _stale(out, f"'{display_path(path)}' is missing") from None
+        if size != record.get("bytes"):
+            raise _stale(out, f"'{display_path(path)}' was changed after the build")
+    build = Build(out, manifest)
+    if check_inputs:
+        _check_inputs(build)
+    return build
+
+
+def _check_inputs(build: Build) -> None:
+    inputs = build.manifest.get("inputs", {})
+    ontology, data = build.out / inputs.get("ontology", ""), build.out / inputs.get("data", "")
+    if not (ontology.is_dir() and data.is_dir()):
+        return  # dist/ was moved or copied away from its sources: nothing to compare with
+    recorded: dict[str, str] = inputs.get("files", {})
+    try:
+        current = input_files(ontology, data)
+    except KgbuildError as exc:
+        raise _stale(build.out, f"its input files have changed ({exc.message})") from None
+    changed = sorted(set(recorded) ^ set(current))
+    for name in sorted(set(recorded) & set(current)):
+        try:
+            digest = _file_sha256(current[name])
+        except OSError:
+            digest = ""
+        if digest != recorded[name]:
+            changed.append(name)
+    if changed:
+        first = changed[0]
+        root = ontology if first.startswith("ontology/") else data
+        where = display_path(root / first.split("/", 1)[1])
+        what = "is new" if first not in recorded else "is gone" if first not in current else ""
+        what = what or "has changed"
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        raise InputError(
+            f"the build in '{display_path(build.out)}' is out of date: '{where}' {what} since "
+            f"it was built{more}",
+            hint=f"{RUN_BUILD} to bring it up to date",
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# The index
+
+
+class ProofIndex:
+    """Reads index.sqlite: derivations, names, labels and record locations."""
+
+    def __init__(self, path: Path, build: Build | None = None) -> None:
+        self.build = build
+        uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
+        self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        self._terms: dict[int, Node] = {}
+
+    def term(self, term_id: int) -> Node:
+        node = self._terms.get(term_id)
+        if node is None:
+            row = self.connection.execute(
+                "SELECT kind, value, extra FROM term WHERE id = ?", (term_id,)
+            ).fetchone()
+            node = self._terms[term_id] = _row_term(*row)
+        return node
+
+    def term_id(self, node: Node) -> int | None:
+        kind, value, extra = _term_row(node)
+        row = self.connection.execute(
+            "SELECT id FROM term WHERE value = ? AND kind = ? AND extra = ?", (value, kind, extra)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def _ids(self, triple: tuple[Node, Node, Node]) -> tuple[int, int, int] | None:
+        ids = tuple(self.term_id(t) for t in triple)
+        return None if None in ids else ids  # type: ignore[return-value]
+
+    def derivation(
+        self, triple: tuple[Node, Node, Node]
+    ) -> tuple[str, int, list[tuple[Node, Node, Node]]] | None:
+        """(rule, round, premises) of an inferred triple; None for any other."""
+        ids = self._ids(triple)
+        if ids is None:
+            return None
+        row = self.connection.execute(
+            "SELECT rule, round, premises FROM derivation WHERE s = ? AND p = ? AND o = ?", ids
+        ).fetchone()
+        if row is None:
+            return None
+        numbers = [int(n) for n in row[2].split()]
+        premises = [
+            (self.term(numbers[i]), self.term(numbers[i + 1]), self.term(numbers[i + 2]))
+            for i in range(0, len(numbers), 3)
+        ]
+        return row[0], row[1], premises
+
+    def list_members(self, node: Node) -> tuple[Node, ...] | None:
+        term_id = self.term_id(node)
+        if term_id is None:
+            return None
+        row = self.connection.execute(
+            "SELECT members FROM list WHERE head = ?", (term_id,)
+        ).fetchone()
+        return None if row is None else tuple(self.term(int(n)) for n in row[0].split())
+
+    def nodes_named(self, key: str) -> set[URIRef]:
+        rows = self.connection.execute("SELECT node FROM name WHERE key = ?", (key,)).fetchall()
+        return {self.term(row[0]) for row in rows}  # type: ignore[misc]
+
+    def names(self) -> Iterator[tuple[str, URIRef]]:
+        for key, node in self.connection.execute("SELECT key, node FROM name ORDER BY key, node"):
+            yield key, self.term(node)  # type: ignore[misc]
+
+    def label(self, node: Node) -> str:
+        term_id = self.term_id(node)
+        if term_id is None:
+            return ""
+        row = self.connection.execute(
+            "SELECT text FROM label WHERE node = ?", (term_id,)
+        ).fetchone()
+        return "" if row is None else row[0]
+
+    def location(self, node: Node) -> tuple[Path, int] | None:
+        """The file and line of the record (data) or Turtle block (ontology) of ``node``."""
+        term_id = self.term_id(node)
+        if term_id is None:
+            return None
+        row = self.connection.execute(
+            "SELECT dir, file, line FROM location WHERE node = ?", (term_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        directory, file, line = row
+        root = self.build.input_dir(directory) if self.build is not None else Path(directory)
+        return root / file, line
