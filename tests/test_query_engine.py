@@ -8,6 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import sys
 import time
 from pathlib import Path
 
@@ -816,3 +819,57 @@ def test_real_results_in_every_format_are_the_same_for_both_engines(stored, infe
     }
     assert texts["rdflib"] == texts["oxigraph"]
     assert "Handover of Lachin District to Azerbaijan" in texts["rdflib"]
+
+
+# ------------------------------------------------------------------ the supervised child
+
+
+def test_run_supervised_returns_the_exit_code_of_the_work(capfd):
+    from kgbuild.query import run_supervised
+
+    reported: list[str] = []
+
+    def ok() -> None:
+        print("answered in the child")
+
+    def refuse() -> None:
+        raise InputError("no such thing", hint="try another")
+
+    assert run_supervised(ok, 10, "the query", lambda e: reported.append(str(e))) == 0
+    assert capfd.readouterr().out == "answered in the child\n"
+
+    # The child reports its own error, on its own stderr: the list is the parent's.
+    def report_to_stderr(exc) -> None:
+        print(f"kgbuild: error: {exc}", file=sys.stderr)
+
+    assert run_supervised(refuse, 10, "the query", report_to_stderr) == 2
+    assert capfd.readouterr().err == "kgbuild: error: no such thing; try another\n"
+    assert reported == []
+
+
+def test_run_supervised_stops_the_work_at_the_deadline_and_reports_a_death():
+    from kgbuild.query import run_supervised
+
+    reported: list[str] = []
+    start = time.monotonic()
+    code = run_supervised(
+        lambda: time.sleep(30), 0.5, "the query", lambda e: reported.append(str(e))
+    )
+    assert code == 1 and time.monotonic() - start < 10
+    assert reported == [
+        "the query stopped after 0.5 s without finishing; raise --timeout SECONDS or make the "
+        "query narrower"
+    ]
+    reported.clear()
+    assert (
+        run_supervised(
+            lambda: os.kill(os.getpid(), signal.SIGSEGV),
+            10,
+            "the query",
+            lambda e: reported.append(str(e)),
+        )
+        == 1
+    )
+    assert reported[0].startswith(
+        "the query failed: the process answering it was killed by signal 11"
+    )

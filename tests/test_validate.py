@@ -114,7 +114,12 @@ def test_text_report_lines_are_aligned_and_located(shaped):
     shaped.write("zz.yaml", LONELY)
     result = shaped.run("validate")
     assert result.exit_code == 1, result.stderr
-    assert result.stderr == ""
+    # These test shapes use a sequence path, which only pySHACL implements; the user is told.
+    assert result.stderr == (
+        "kgbuild: note: validated with pySHACL, not kgbuild's SHACL engine: a sequence path in a "
+        "blank node shape is not implemented\n"
+    )
+    assert shaped.run("validate", "--quiet").stderr == ""
     lines = result.stdout.splitlines()
     assert [split_row(line) for line in lines[:-1]] == EXPECTED_TEXT
     assert lines[-1] == "1 violation, 2 warnings, 1 info"

@@ -70,6 +70,7 @@ __all__ = [
     "check_and_reason",
     "closure_turtle",
     "export",
+    "format_timings",
     "inferred_turtle",
     "load_inputs",
     "reason_inputs",
@@ -142,6 +143,16 @@ class Timings(dict):
             done = (time.perf_counter() - wall, time.process_time() - cpu)
             before = self.get(name, (0.0, 0.0))
             self[name] = (before[0] + done[0], before[1] + done[1])
+
+
+def format_timings(timings: Timings) -> str:
+    """The table ``kgbuild build --timings`` prints."""
+    rows = [f"{'stage':<16}{'wall s':>9}{'CPU s':>9}"]
+    rows += [f"{name:<16}{wall:>9.3f}{cpu:>9.3f}" for name, (wall, cpu) in timings.items()]
+    wall = sum(w for w, _ in timings.values())
+    cpu = sum(c for _, c in timings.values())
+    rows.append(f"{'all stages':<16}{wall:>9.3f}{cpu:>9.3f}")
+    return "\n".join(rows)
 
 
 def check_and_reason(

@@ -172,7 +172,7 @@ def explain_statement(
     name, or no usable build; DataError (exit 1) when the triple does not hold.
     """
     from kgbuild.dist import ASSERTED_GRAPH
-    from kgbuild.query import _RELATIVE_IRI_RE, Dataset, _compact_iri, _resolve_node
+    from kgbuild.query import RELATIVE_IRI_RE, Dataset, compact_iri, resolve_node
 
     parts = parse_triple(statement)
     build = open_build(out_dir)
@@ -180,13 +180,13 @@ def explain_statement(
     terms: list[Node] = []
     for role, value in zip(_ROLES, parts, strict=True):
         # A data id without <> (place/lachin-district) names that node.
-        bare = "/" in value and _RELATIVE_IRI_RE.fullmatch(value) and URIRef(ID_BASE + value)
+        bare = "/" in value and RELATIVE_IRI_RE.fullmatch(value) and URIRef(ID_BASE + value)
         if role == "predicate" and value == "a":
             terms.append(TYPE)
         elif bare and dataset.has_node(bare):
             terms.append(bare)
         else:
-            terms.append(_resolve_node(role, value, dataset))
+            terms.append(resolve_node(role, value, dataset))
     triple: Triple = (terms[0], terms[1], terms[2])
     proofs = _BuildProofs(build)
     index = build.index()
@@ -201,7 +201,7 @@ def explain_statement(
         return Proof(triple, "owlrl")
 
     def text(t: Triple) -> str:
-        return " ".join(_compact_iri(str(term)) if term != TYPE else "a" for term in t)
+        return " ".join(compact_iri(str(term)) if term != TYPE else "a" for term in t)
 
     converse: Triple = (triple[2], triple[1], triple[0])
     hint = "`kgbuild query` shows what the graph holds"

@@ -34,10 +34,14 @@ import multiprocessing
 import os
 import re
 import shlex
+import signal
+import sys
 import textwrap
+import time
 import traceback
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -50,8 +54,9 @@ from rdflib.term import Node
 
 from kgbuild.dist import ASSERTED_GRAPH, CLOSURE_FILE, KG_FILE, Build, open_build
 from kgbuild.errors import InputError, KgbuildError, display_path
-from kgbuild.names import index_names, name_key
+from kgbuild.names import name_key
 from kgbuild.namespaces import ID_BASE, PREFIXES, XSD
+from kgbuild.serialize import ntriples_term
 from kgbuild.sparql_text import inspect_query, parse_error, uses_service
 from kgbuild.terms import from_oxigraph_term, to_oxigraph_term
 
@@ -68,10 +73,11 @@ __all__ = [
     "QueryResult",
     "StoredQuery",
     "bind_params",
-    "index_names",
-    "name_key",
+    "can_supervise",
+    "RELATIVE_IRI_RE",
     "check_read_only",
     "check_params",
+    "compact_iri",
     "format_query_detail",
     "format_query_list",
     "format_results",
@@ -80,8 +86,10 @@ __all__ = [
     "parse_header",
     "parse_query_file",
     "read_query_file",
+    "resolve_node",
     "resolve_param",
     "run_query",
+    "run_supervised",
     "sparql_term",
     "with_values",
 ]
@@ -392,7 +400,7 @@ def load_dataset(out_dir: str | os.PathLike[str] = "dist", inferred: bool = True
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _INTEGER_RE = re.compile(r"[+-]?[0-9]+")
 _ABSOLUTE_IRI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://)?[^\s<>\"{}|^`\\]+")
-_RELATIVE_IRI_RE = re.compile(r"[^\s<>\"{}|^`\\:]+")
+RELATIVE_IRI_RE = re.compile(r"[^\s<>\"{}|^`\\:]+")
 _PREFIXED_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)?:([^\s<>\"{}|^`\\]*)")
 _MAX_CANDIDATES = 8
 
@@ -432,17 +440,17 @@ def resolve_param(param: QueryParam, value: str, dataset: NodeIndex) -> Node:
         return Literal(text, datatype=XSD.date)
     if param.type != "iri":
         raise InputError(f"{where}: unknown parameter type {param.type!r}")
-    return _resolve_node(where, value, dataset)
+    return resolve_node(where, value, dataset)
 
 
-def _resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
+def resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
     text = value.strip()
     iri: str | None = None
     if text.startswith("<") and text.endswith(">"):
         inner = text[1:-1]
         if _ABSOLUTE_IRI_RE.fullmatch(inner) and ("://" in inner or inner.startswith("urn:")):
             iri = inner
-        elif _RELATIVE_IRI_RE.fullmatch(inner):
+        elif RELATIVE_IRI_RE.fullmatch(inner):
             iri = ID_BASE + inner
         else:
             raise InputError(
@@ -459,7 +467,7 @@ def _resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
         node = URIRef(iri)
         if not dataset.has_node(node):
             raise InputError(
-                f"{where}: no node {_compact_iri(iri)} in the graph",
+                f"{where}: no node {compact_iri(iri)} in the graph",
                 hint=_suggest(dataset, text, iri),
             )
         return node
@@ -477,7 +485,7 @@ def _resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
 
 def _candidate(dataset: NodeIndex, node: URIRef) -> str:
     label = dataset.label(node)
-    return f'"{label}" {_compact_iri(str(node))}' if label else _compact_iri(str(node))
+    return f'"{label}" {compact_iri(str(node))}' if label else compact_iri(str(node))
 
 
 def _suggest(dataset: NodeIndex, text: str, iri: str | None) -> str:
@@ -485,8 +493,8 @@ def _suggest(dataset: NodeIndex, text: str, iri: str | None) -> str:
     close: list[URIRef] = []
     if iri is not None:
         nodes = sorted({n for ns in index.values() for n in ns})
-        by_name = {_compact_iri(str(n)): n for n in nodes}
-        wanted = _compact_iri(iri)
+        by_name = {compact_iri(str(n)): n for n in nodes}
+        wanted = compact_iri(iri)
         close = [by_name[c] for c in difflib.get_close_matches(wanted, by_name, 5, 0.8)]
     else:
         for key in difflib.get_close_matches(name_key(text), index, _MAX_CANDIDATES, 0.7):
@@ -681,10 +689,16 @@ def _can_fork() -> bool:
 def _execute(
     engine: str, text: str, bindings: dict[str, Node], dataset: Dataset, forked: bool = False
 ) -> Any:
+    """The outcome of the query: True/False, or (variables, rows); packed (see ``_pack``) in a
+    forked worker, which sends it to the parent."""
     if engine == "oxigraph":
         store = dataset.open_store() if forked else dataset.store
-        return _execute_oxigraph(text, bindings, store, dataset.default_graph)
-    return _execute_rdflib(text, bindings, dataset.graph)
+        result = _oxigraph_result(text, bindings, store, dataset.default_graph)
+        if isinstance(result, bool):
+            return result
+        return _pack_oxigraph(result) if forked else _oxigraph_rows(result)
+    outcome = _execute_rdflib(text, bindings, dataset.graph)
+    return _pack(outcome) if forked else outcome
 
 
 def _execute_rdflib(text: str, bindings: dict[str, Node], graph: Graph) -> Any:
@@ -782,15 +796,17 @@ def _parse_error_anywhere(text: str) -> str | None:
     return None
 
 
-def _execute_oxigraph(
+def _oxigraph_result(
     text: str, bindings: dict[str, Node], store: ox.Store, default_graph: list[Any] | None = None
 ) -> Any:
     # A VALUES block rather than Oxigraph's substitutions, whose variables BIND and BOUND()
     # do not see; the same binding goes to remote endpoints, so every engine sees the same.
     # No named graphs: the rdflib engine has none either, so GRAPH finds nothing on both.
     result = store.query(with_values(text, bindings), default_graph=default_graph, named_graphs=[])
-    if isinstance(result, ox.QueryBoolean):
-        return bool(result)
+    return bool(result) if isinstance(result, ox.QueryBoolean) else result
+
+
+def _oxigraph_rows(result: Any) -> tuple[list[str], list[dict[str, Node]]]:
     variables = [v.value for v in result.variables]
     columns = list(enumerate(variables))
     converted: dict[str, Node] = {}  # a term seen in an earlier row is converted once
@@ -809,11 +825,100 @@ def _execute_oxigraph(
     return variables, rows
 
 
+_XSD_STRING = str(XSD.string)
+
+
+def _pack_oxigraph(result: Any) -> Any:
+    """``_pack`` straight from Oxigraph's terms, without making rdflib terms on the way."""
+    variables = [v.value for v in result.variables]
+    width = range(len(variables))
+    index: dict[str, int] = {}
+    terms: list[tuple[str, str, str]] = []
+    packed = []
+    for solution in result:
+        cells = []
+        for i in width:
+            term = solution[i]
+            if term is None:
+                cells.append(-1)
+                continue
+            key = str(term)
+            n = index.get(key)
+            if n is None:
+                n = index[key] = len(terms)
+                if isinstance(term, ox.NamedNode):
+                    terms.append(("I", term.value, ""))
+                elif isinstance(term, ox.BlankNode):
+                    terms.append(("B", term.value, ""))
+                else:
+                    datatype = term.datatype.value
+                    extra = f"@{term.language}" if term.language else datatype
+                    terms.append(("L", term.value, "" if extra == _XSD_STRING else extra))
+            cells.append(n)
+        packed.append(cells)
+    return variables, terms, packed
+
+
 def _norm(term: Node) -> Node:
     """RDF 1.1: a simple literal is an xsd:string; both come back as a plain Literal."""
     if isinstance(term, Literal) and term.datatype == XSD.string and not term.language:
         return Literal(str(term))
     return term
+
+
+def _pack(outcome: Any) -> Any:
+    """A result made cheap to send between processes: each distinct term once, as plain text,
+    and the rows as indexes into that list (rdflib terms pickle and unpickle slowly)."""
+    if isinstance(outcome, bool):
+        return outcome
+    variables, rows = outcome
+    index: dict[Node, int] = {}
+    terms: list[tuple[str, str, str]] = []
+    packed = []
+    for row in rows:
+        cells = []
+        for v in variables:
+            term = row.get(v)
+            if term is None:
+                cells.append(-1)
+                continue
+            i = index.get(term)
+            if i is None:
+                i = index[term] = len(terms)
+                terms.append(_term_text(term))
+            cells.append(i)
+        packed.append(cells)
+    return variables, terms, packed
+
+
+def _unpack(message: Any) -> Any:
+    if isinstance(message, bool):
+        return message
+    variables, texts, packed = message
+    terms = [_text_term(*text) for text in texts]
+    rows = [
+        {v: terms[i] for v, i in zip(variables, cells, strict=True) if i >= 0} for cells in packed
+    ]
+    return variables, rows
+
+
+def _term_text(term: Node) -> tuple[str, str, str]:
+    if isinstance(term, URIRef):
+        return "I", str(term), ""
+    if isinstance(term, BNode):
+        return "B", str(term), ""
+    assert isinstance(term, Literal)
+    return "L", str(term), "@" + term.language if term.language else str(term.datatype or "")
+
+
+def _text_term(kind: str, value: str, extra: str) -> Node:
+    if kind == "I":
+        return URIRef(value)
+    if kind == "B":
+        return BNode(value)
+    if extra.startswith("@"):
+        return Literal(value, lang=extra[1:])
+    return Literal(value, datatype=URIRef(extra) if extra else None)
 
 
 def _worker(conn: Any, engine: str, text: str, bindings: dict[str, Node], dataset: Dataset) -> None:
@@ -869,8 +974,80 @@ def _run_in_worker(
                 process.kill()
         process.join()
     if message[0] == "ok":
-        return message[1]
+        return _unpack(message[1])
     raise QueryFailed(f"{where} failed on {engine}: {message[1]}")
+
+
+def can_supervise() -> bool:
+    """Whether ``run_supervised`` can be used: fork exists, and standard output and error are
+    real files a child process can write to (not the in-memory streams of a test runner)."""
+    if not _can_fork():
+        return False
+    try:
+        sys.stdout.fileno()
+        sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return False
+    return True
+
+
+def run_supervised(
+    work: Callable[[], None],
+    timeout: float,
+    where: str,
+    report: Callable[[KgbuildError], None],
+) -> int:
+    """Run ``work`` in a forked child that writes its own output, and return its exit code: 0,
+    the exit code of a KgbuildError it raised (after ``report`` printed it there), or 1 after
+    printing why when it was stopped at ``timeout`` seconds or died. The command's whole work is
+    bounded, not only the query, and no result is copied back between the processes."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: do the work, print, exit without running the parent's cleanup
+        code = 0
+        try:
+            work()
+        except KgbuildError as exc:
+            report(exc)
+            code = exc.exit_code
+        except BaseException as exc:  # a bug: say so in one line, as the parent would
+            code = 1
+            with contextlib.suppress(Exception):
+                report(QueryFailed(f"{where} failed: {type(exc).__name__}: {_one_line(exc)}"))
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stdout.flush()
+                sys.stderr.flush()
+            os._exit(code)
+    deadline = time.monotonic() + timeout
+    pause = 0.001
+    while True:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(status)
+            if code >= 0:
+                return code
+            report(
+                QueryFailed(
+                    f"{where} failed: the process answering it was killed by signal {-code}",
+                    hint="narrow the query, or try --engine rdflib",
+                )
+            )
+            return 1
+        if time.monotonic() >= deadline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            report(
+                QueryFailed(
+                    f"{where} stopped after {timeout:g} s without finishing",
+                    hint="raise --timeout SECONDS or make the query narrower",
+                )
+            )
+            return 1
+        time.sleep(pause)
+        pause = min(pause * 2, 0.02)
 
 
 # ---------------------------------------------------------------------------- output
@@ -947,22 +1124,10 @@ _TSV_ESCAPES = {
     ord("\r"): "\\r",
     ord("\t"): "\\t",
 }
-_IRI_ESCAPES = {c: f"\\u{c:04X}" for c in [*range(0x21), *map(ord, '<>"{}|^`\\')]}
 
 
 def _nt_term(term: Node) -> str:
-    if isinstance(term, URIRef):
-        return f"<{str(term).translate(_IRI_ESCAPES)}>"
-    if isinstance(term, BNode):
-        return f"_:{term}"
-    if isinstance(term, Literal):
-        text = f'"{str(term).translate(_TSV_ESCAPES)}"'
-        if term.language:
-            return f"{text}@{term.language}"
-        if term.datatype is not None and term.datatype != XSD.string:
-            return f"{text}^^<{term.datatype}>"
-        return text
-    raise TypeError(f"cannot write {term!r}")
+    return ntriples_term(term, _TSV_ESCAPES)
 
 
 def _tsv(result: QueryResult) -> str:
@@ -990,24 +1155,32 @@ _PLAIN_DATATYPES = {
 _TABLE_ESCAPES = {ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"}
 
 
-def _compact_iri(iri: str) -> str:
-    best = ""
-    for namespace in PREFIXES.values():
-        if namespace != ID_BASE and iri.startswith(namespace) and len(namespace) > len(best):
-            best = namespace
-    if best:
-        local = iri[len(best) :]
-        if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", local) and not local.endswith("."):
-            prefix = next(p for p, ns in PREFIXES.items() if ns == best)
-            return f"{prefix}:{local}"
-    if iri.startswith(ID_BASE) and _RELATIVE_IRI_RE.fullmatch(iri[len(ID_BASE) :]):
+# Longest namespace first, so the first that matches is the best; the data namespace is written
+# as relative IRIs instead.
+_TABLE_NAMESPACES = sorted(
+    ((ns, p) for p, ns in PREFIXES.items() if ns != ID_BASE), key=lambda item: -len(item[0])
+)
+assert not any(ns.startswith(ID_BASE) or ID_BASE.startswith(ns) for ns, _ in _TABLE_NAMESPACES)
+_LOCAL_NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def compact_iri(iri: str) -> str:
+    """``iri`` as the table writes it: ``kg:partOf``, ``<place/x>`` or ``<https://...>``."""
+    # Data IRIs first, the most common: no other namespace begins with the data namespace.
+    if iri.startswith(ID_BASE) and RELATIVE_IRI_RE.fullmatch(iri[len(ID_BASE) :]):
         return f"<{iri[len(ID_BASE) :]}>"
+    for namespace, prefix in _TABLE_NAMESPACES:
+        if iri.startswith(namespace):
+            local = iri[len(namespace) :]
+            if _LOCAL_NAME_RE.fullmatch(local) and not local.endswith("."):
+                return f"{prefix}:{local}"
+            break
     return f"<{iri}>"
 
 
 def _table_term(term: Node, show_lang: bool) -> str:
     if isinstance(term, URIRef):
-        return _compact_iri(str(term))
+        return compact_iri(str(term))
     if isinstance(term, BNode):
         return f"_:{term}"
     if isinstance(term, Literal):
@@ -1015,7 +1188,7 @@ def _table_term(term: Node, show_lang: bool) -> str:
         if term.language and show_lang:
             return f"{text}@{term.language}"
         if term.datatype is not None and str(term.datatype) not in _PLAIN_DATATYPES:
-            return f"{text}^^{_compact_iri(str(term.datatype))}"
+            return f"{text}^^{compact_iri(str(term.datatype))}"
         return text
     return str(term)
 
@@ -1051,18 +1224,26 @@ def _table(result: QueryResult) -> str:
             if isinstance(term, Literal):
                 languages[v].add(term.language)
     show = {v: len(languages[v]) > 1 for v in variables}
-    cells = [
-        [_cut(_table_term(row[v], show[v])) if v in row else "" for v in variables]
-        for row in result.rows
-    ]
-    widths = [max([_width(v), *(_width(r[i]) for r in cells)]) for i, v in enumerate(variables)]
+    texts: dict[tuple[Node, bool], str] = {}  # a term shown again is written once
 
-    def line(values: list[str]) -> str:
-        padded = [value + " " * (widths[i] - _width(value)) for i, value in enumerate(values)]
+    def cell(term: Node, show_lang: bool) -> str:
+        key = (term, show_lang)
+        text = texts.get(key)
+        if text is None:
+            text = texts[key] = _cut(_table_term(term, show_lang))
+        return text
+
+    cells = [[cell(row[v], show[v]) if v in row else "" for v in variables] for row in result.rows]
+    cell_widths = [[_width(text) for text in row] for row in cells]
+    widths = [max([_width(v), *(row[i] for row in cell_widths)]) for i, v in enumerate(variables)]
+
+    def line(values: list[str], value_widths: list[int] | None = None) -> str:
+        sizes = value_widths or [_width(value) for value in values]
+        padded = [value + " " * (widths[i] - sizes[i]) for i, value in enumerate(values)]
         return "  ".join(padded).rstrip()
 
     lines = [line(variables), line(["-" * w for w in widths])]
-    lines.extend(line(r) for r in cells)
+    lines.extend(line(r, w) for r, w in zip(cells, cell_widths, strict=True))
     n = len(result.rows)
     lines.append(f"{n} row{'s' if n != 1 else ''}")
     return "\n".join(lines) + "\n"

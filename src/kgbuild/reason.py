@@ -535,7 +535,7 @@ def format_reasoning(reasoning: Reasoning) -> str:
         ("Inferred", f"{reasoning.added:,}"),
         ("Inferred, cleaned", f"{len(reasoning.inferred):,}"),
         ("Reasoner", engine),
-        ("Seconds", f"{reasoning.seconds:.1f}"),
+        ("Seconds", f"{reasoning.seconds:.2f}"),
     ]
     lines = [f"{label:<24}{value:>13}" for label, value in rows]
     for why in reasoning.reference_reasons:

@@ -32,6 +32,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from kgbuild.errors import InputError, KgbuildError, display_path, first_line
+from kgbuild.names import index_names, name_key
 from kgbuild.namespaces import KG, RDFS, XSD
 from kgbuild.query import (
     DEFAULT_TIMEOUT,
@@ -39,8 +40,6 @@ from kgbuild.query import (
     StoredQuery,
     bind_params,
     check_read_only,
-    index_names,
-    name_key,
     sparql_term,
     with_values,
 )

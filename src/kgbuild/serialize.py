@@ -75,28 +75,16 @@ def relative_id(iri: str, base: str | None) -> str | None:
     return None
 
 
-# N-Triples escapes: the four that must be, the other short ones, \u for other controls.
-_NT_ESCAPES = {
-    ord("\\"): "\\\\",
-    ord('"'): '\\"',
-    ord("\n"): "\\n",
-    ord("\r"): "\\r",
-    ord("\t"): "\\t",
-    ord("\b"): "\\b",
-    ord("\f"): "\\f",
-}
-for _c in [*range(0x20), 0x7F]:
-    _NT_ESCAPES.setdefault(_c, f"\\u{_c:04X}")
-
-
-def ntriples_term(node: Node) -> str:
-    """``node`` in N-Triples syntax."""
+def ntriples_term(node: Node, string_escapes: Mapping[int, str] | None = None) -> str:
+    """``node`` in N-Triples syntax (strings escaped with ``string_escapes`` when given, else
+    as in Turtle: the short escapes, and ``\\u`` for other control characters)."""
     if isinstance(node, URIRef):
         return f"<{str(node).translate(_IRI_ESCAPES)}>"
     if isinstance(node, BNode):
         return f"_:{node}"
     if isinstance(node, Literal):
-        text = f'"{str(node).translate(_NT_ESCAPES)}"'
+        escapes = _STRING_ESCAPES if string_escapes is None else string_escapes
+        text = f'"{str(node).translate(escapes)}"'
         if node.language:
             return f"{text}@{node.language}"
         if node.datatype is not None and node.datatype != XSD.string:
