@@ -88,6 +88,22 @@ def test_push_loads_the_closure_into_the_default_graph(loaded, dist) -> None:
     assert graphs(f"{loaded.url}/query") == {}  # the staging graph is gone
 
 
+def test_the_oxigraph_server_serves_the_store_of_dist(dist, tmp_path) -> None:
+    """README: `oxigraph serve-read-only --location dist/store` serves the build as it is."""
+    import shutil
+
+    location = tmp_path / "store"
+    shutil.copytree(dist / "store", location)
+    server = OxigraphServer(location, read_only=True).start()
+    try:
+        assert count(f"{server.url}/query") == triples(dist / CLOSURE_FILE)
+        assert graphs(f"{server.url}/query") == {
+            "https://w3id.org/kgbuild/graph/asserted": triples(dist / "kg.ttl")
+        }
+    finally:
+        server.stop()
+
+
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_every_stored_query_gives_the_local_results(loaded, dist, name) -> None:
     query = QUERIES[name]

@@ -133,6 +133,9 @@ Files (in OUT):
   kg.trig         TriG: one named graph each for the ontology, the data, the
                   inferred triples, each source document, the description (--format trig)
   void.ttl        VoID / DCAT description of the dataset
+  index.sqlite    for kgbuild itself: proofs, names, record locations
+  store/          for kgbuild itself: an Oxigraph database of kg-closure.ttl and kg.ttl
+  manifest.json   the hashes of every input and output, written last
 
 """
 
@@ -212,7 +215,9 @@ def reason_command(data_dir: Path, ontology_dir: Path, out_dir: Path, quiet: boo
     """Compute the OWL 2 RL closure and write OUT/inferred.ttl and OUT/kg-closure.ttl.
 
     Loads, checks and validates ONTOLOGY/*.ttl and DATA/**/*.yaml as build does, runs the
-    OWL 2 RL rules (owlrl) over ontology + data and checks the result for inconsistencies (a
+    OWL 2 RL rules over ontology + data (kgbuild's rule engine; owlrl, the reference, where the
+    graph needs what the engine lacks, as the output says) and checks the result for
+    inconsistencies (a
     node in two disjoint classes, a member of owl:Nothing, a functional property with two
     values, ...), each reported with the node's FILE:LINE. Then it writes inferred.ttl (only
     the triples the reasoner added, cleaned of literal subjects, x owl:sameAs x, statements
@@ -352,7 +357,8 @@ Exit codes:
      an --endpoint that cannot be reached or answers with an error
   2  bad usage or unreadable input, found before anything runs: unknown query or
      parameter, missing required parameter, malformed value, unknown or ambiguous
-     name, invalid SPARQL, an update / SERVICE / FROM, missing OUT/kg.ttl
+     name, invalid SPARQL, an update / SERVICE / FROM, no usable build in OUT
+     (none, unfinished, changed, or older than its inputs: run kgbuild build)
 """
 
 
@@ -605,7 +611,7 @@ server holds. Without an update endpoint the file goes straight to the target.
 Exit codes:
   0  pushed
   1  the endpoint could not be reached, refused, or failed
-  2  bad usage or unreadable input (missing OUT/kg-closure.ttl, a malformed URL)
+  2  bad usage or unreadable input (no usable build in OUT, a malformed URL)
 """
 
 
@@ -747,7 +753,7 @@ Exit codes:
   0  the triple holds (asserted or inferred)
   1  the triple is neither asserted nor inferred
   2  bad usage or unreadable input: malformed triple, unknown or ambiguous
-     name, missing OUT/kg.ttl
+     name, no usable build in OUT
 """
 
 
@@ -873,7 +879,7 @@ Results, by the Accept header or format=NAME (which wins):
 \b
 Exit codes:
   0  stopped with Ctrl-C or SIGTERM
-  2  bad usage or unreadable input: OUT/kg-closure.ttl missing or unreadable,
+  2  bad usage or unreadable input: no usable build in OUT,
      the address cannot be used (port in use, unknown host)
 """
 
