@@ -932,6 +932,60 @@ def serve_command(host: str, port: int, out_dir: Path, quiet: bool) -> None:
         click.echo("Stopped.")
 
 
+ADD_SOURCE_EPILOG = (
+    """\b
+A report copy is named NNN_outlet_YYYY-MM-DD.txt. It begins with a header of
+'# key: value' lines (source, outlet, published, language) ended by a blank
+line; paragraph n is the n-th non-empty line after it. A republication is
+written 'outlet: AGENCY (republished by SITE)': the agency is the author of
+the content, so the copy never counts as a second, independent source.
+
+\b
+Writes DATA/sources/NNN_outlet_YYYY-MM-DD.yaml (the document, the record of
+its stored copy, one passage per paragraph with the SHA-256 of its text) and
+adds the outlets the data lacks to DATA/outlets.yaml, each file atomically.
+A report already in the data is checked instead: every recorded passage
+must still match its paragraph. Then, per paragraph, the names of the graph
+(labels and names in every language) it mentions are listed.
+
+\b
+Examples:
+  kgbuild add-source ../shared/corpus/013_tass_2020-12-03.txt
+  kgbuild add-source --check ../shared/corpus/*.txt ../shared/seeds/*.txt
+"""
+    + EXIT_CODES
+)
+
+
+@cli.command("add-source", epilog=ADD_SOURCE_EPILOG)
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=Path))
+@data_option
+@ontology_option
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Only check that the recorded passages of each report still match its text.",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write the source records again even if the report is already in the data.",
+)
+@click.option("--no-names", is_flag=True, help="Do not list the names each paragraph mentions.")
+@quiet_option
+def add_source_command(
+    reports: tuple[Path, ...], data_dir: Path, ontology_dir: Path, check: bool, force: bool,
+    no_names: bool, quiet: bool,
+) -> None:
+    """Add reports to DATA as source records, or check the ones already there."""
+    from kgbuild.sources import add_reports
+
+    names = not (no_names or quiet or check)
+    for line in add_reports(list(reports), data_dir, ontology_dir, check, force, names):
+        if not quiet:
+            click.echo(line)
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="kgbuild")

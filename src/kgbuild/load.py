@@ -35,6 +35,7 @@ from yaml.events import (
 
 from kgbuild.errors import DataError, DataErrors, InputError, KgbuildError, display_path
 from kgbuild.namespaces import GEO, ID_BASE, KG, OWL, RDF, RDFS, XSD, qname
+from kgbuild.provenance import ATTESTATION_KEYS, SOURCE_ENTRY_KEYS, plan_records
 from kgbuild.terms import from_oxigraph_triples
 
 Triple = tuple[Node, Node, Node]
@@ -50,6 +51,7 @@ __all__ = [
     "load_context",
     "load_data",
     "read_records",
+    "to_quads",
     "to_triples",
 ]
 
@@ -582,7 +584,7 @@ class _Checker:
         }
         self.declared = {str(s) for s in ontology.subjects(RDF.type, None) if isinstance(s, URIRef)}
         self.class_terms = sorted(n for n, iri in context.names.items() if iri in self.classes)
-        self.key_terms = sorted([*context.properties, "id", "type"])
+        self.key_terms = sorted([*context.properties, "id", "type", "extend", "sources", "sides"])
         self.errors: list[DataError] = []
         self.defined: dict[str, tuple[Path, int]] = {}
         self.references: list[_Reference] = []
@@ -650,6 +652,9 @@ class _Checker:
                 f"node objects nested more than {MAX_NESTING} deep",
                 "give nested nodes their own top-level records and refer to their ids",
             )
+            return
+        if parent is None and "extend" in node:
+            self.check_extension(node, path, depth)
             return
         raw_id = node.get("id")
         iri = None
@@ -720,18 +725,205 @@ class _Checker:
                 )
             else:
                 self.defined[iri] = (path, node.line)
+        self.check_keys(node, path, owner, depth)
+
+    def check_extension(self, node: YMap, path: Path, depth: int) -> None:
+        """A record that states more about a node defined elsewhere."""
+        raw = node["extend"]
+        owner = f"extend {raw}" if isinstance(raw, str) else "(extension)"
+        line = node.key_lines["extend"]
+        if "id" in node:
+            self.error(
+                path,
+                node.key_lines["id"],
+                "a record has either 'id' (it defines a node) or 'extend' (it adds to a node "
+                "defined elsewhere), not both",
+                "remove one of the two",
+            )
+            return
+        iri = self.check_reference(raw, "extend", path, line, owner)
+        if iri is None:
+            return
+        if not iri.startswith(self.ctx.base):
+            self.error(
+                path, line, f"'extend' must name a data node, found '{raw}'", "write its id"
+            )
+            return
+        node["extend"] = iri
+        if len(node) == 1:
+            self.error(
+                path,
+                node.line,
+                f"record '{owner}' adds nothing",
+                "add the properties it states, with their sources",
+            )
+        self.check_keys(node, path, owner, depth)
+
+    def check_keys(self, node: YMap, path: Path, owner: str, depth: int) -> None:
         for key, value in node.items():
             key_line = node.key_lines[key]
-            if key == "id":
+            if key in ("id", "extend"):
                 continue
             if key == "type":
                 self.check_type(value, path, key_line, owner)
+                continue
+            if key == "sources":
+                self.check_sources(node, value, path, key_line, owner, depth)
+                continue
+            if key == "sides":
+                self.check_sides(value, path, key_line, owner)
                 continue
             term = self.ctx.properties.get(key)
             if term is None:
                 self.unknown_key(key, path, key_line, owner)
             else:
                 self.check_value(node, term, value, path, key_line, owner, depth)
+        self.check_attribution(node, path, owner)
+
+    # -- sources
+
+    def check_attribution(self, entry: YMap, path: Path, owner: str) -> None:
+        """accordingTo and attributionDetail qualify the passages of the same record or entry."""
+        if "accordingTo" in entry and "statedIn" not in entry:
+            self.error(
+                path,
+                entry.key_lines["accordingTo"],
+                f"'accordingTo' in '{owner}' names who speaks in a passage, but no 'statedIn' "
+                "passage is given beside it",
+                "add the passage with statedIn, or move the attribution into a 'sources' entry",
+            )
+        if "attributionDetail" in entry and "accordingTo" not in entry:
+            self.error(
+                path,
+                entry.key_lines["attributionDetail"],
+                f"'attributionDetail' in '{owner}' refines an authority, but no 'accordingTo' "
+                "is given beside it",
+                "add accordingTo with the actor the passage quotes",
+            )
+
+    def check_sources(
+        self, node: YMap, value: Any, path: Path, line: int, owner: str, depth: int
+    ) -> None:
+        hint = (
+            "write a list of entries such as '- {statedIn: passage/001-p03, "
+            "accordingTo: actor/x, for: [hasTime]}'"
+        )
+        if not isinstance(value, YSeq) or not value:
+            self.error(
+                path, line, f"'sources' of '{owner}' must be a non-empty list of entries", hint
+            )
+            return
+        keys = {k for k in node if k not in ("id", "extend", "sources", "sides")}
+        keys -= set(ATTESTATION_KEYS)
+        for entry, entry_line in zip(value, value.item_lines, strict=True):
+            if not isinstance(entry, YMap):
+                self.error(
+                    path,
+                    entry_line,
+                    f"an entry of 'sources' of '{owner}' must be a mapping, "
+                    f"found {_describe(entry)}",
+                    hint,
+                )
+                continue
+            for key, item in entry.items():
+                key_line = entry.key_lines[key]
+                if key not in SOURCE_ENTRY_KEYS:
+                    self.error(
+                        path,
+                        key_line,
+                        f"unknown key '{key}' in a 'sources' entry of '{owner}'",
+                        "an entry has statedIn (with accordingTo and attributionDetail) or "
+                        "backgroundSource, and optionally for" + _did_you_mean(key, SOURCE_ENTRY_KEYS),
+                    )
+                elif key == "for":
+                    self.check_for(node, keys, item, path, key_line, owner)
+                else:
+                    self.check_value(
+                        entry, self.ctx.properties[key], item, path, key_line, owner, depth
+                    )
+            has_passage, has_record = "statedIn" in entry, "backgroundSource" in entry
+            if has_passage == has_record:
+                self.error(
+                    path,
+                    entry_line,
+                    f"a 'sources' entry of '{owner}' must cite either passages (statedIn) or "
+                    "background records (backgroundSource)",
+                    "split it into two entries" if has_passage else "add statedIn or backgroundSource",
+                )
+            self.check_attribution(entry, path, owner)
+
+    def check_for(
+        self, node: YMap, keys: set[str], value: Any, path: Path, line: int, owner: str
+    ) -> None:
+        for _, item, item_line in self.items(value, "for", path, line, owner):
+            if not isinstance(item, str):
+                self.error(
+                    path,
+                    item_line,
+                    f"'for' in '{owner}' must list property keys, found {_describe(item)}",
+                    "write e.g. 'for: [hasTime, partOf=country/azerbaijan]'",
+                )
+                continue
+            key, eq, raw = item.partition("=")
+            if key not in keys:
+                self.error(
+                    path,
+                    item_line,
+                    f"'for' in '{owner}' names '{key}', which the record does not state",
+                    "name keys of the same record" + _did_you_mean(key, sorted(keys)),
+                )
+                continue
+            if not eq:
+                continue
+            values = node[key] if isinstance(node[key], YSeq) else [node[key]]
+            written = {v.get("id") if isinstance(v, YMap) else v for v in values}
+            term = self.ctx.properties.get(key)
+            resolved = raw
+            if term is not None and term.kind == "reference":
+                resolved = self.resolve(raw)[0] or raw
+            if raw not in written and resolved not in written:
+                self.error(
+                    path,
+                    item_line,
+                    f"'for' in '{owner}' names '{key}={raw}', but '{raw}' is not a value of "
+                    f"'{key}' in the record",
+                    "name a value the record gives, or the key alone",
+                )
+
+    def check_sides(self, value: Any, path: Path, line: int, owner: str) -> None:
+        hint = (
+            "a side is a node id, or a triple written as [subject id, property key, value], "
+            "e.g. [agreement/x, signedOn, time/2020-11-09]"
+        )
+        for index, item, item_line in self.items(value, "sides", path, line, owner):
+            if isinstance(item, str):
+                iri = self.check_reference(item, "sides", path, item_line, owner)
+                if iri is not None:
+                    value[index] = iri
+                continue
+            if not isinstance(item, YSeq) or len(item) != 3 or not all(
+                isinstance(x, str) for x in item
+            ):
+                self.error(path, item_line, f"invalid side in '{owner}'", hint)
+                continue
+            subject, key, raw = item
+            iri = self.check_reference(subject, "sides", path, item_line, owner)
+            if iri is not None:
+                item[0] = iri
+            term = self.ctx.properties.get(key)
+            if key != "type" and term is None:
+                self.error(
+                    path,
+                    item_line,
+                    f"unknown property '{key}' in a side of '{owner}'",
+                    hint + _did_you_mean(key, self.key_terms),
+                )
+            elif key == "type" or term.kind == "vocab":
+                self.check_vocab(raw, "sides", path, item_line, owner)
+            elif term.kind == "reference":
+                target = self.check_reference(raw, "sides", path, item_line, owner)
+                if target is not None:
+                    item[2] = target
 
     def unknown_key(self, key: str, path: Path, line: int, owner: str) -> None:
         message = f"unknown key '{key}' in node '{owner}'"
@@ -1153,19 +1345,49 @@ def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
         )
     _check_sizes(files, data_dir)
     checker = _Checker(context, ontology)
-    nodes: list[Any] = []
+    records: list[tuple[Any, Path]] = []
     for path in files:
-        nodes.extend(_check_file(path, checker))
+        records.extend((node, path) for node in _check_file(path, checker))
     checker.check_references()
+    order = {p: i for i, p in enumerate(files)}
     if checker.errors:
-        order = {p: i for i, p in enumerate(files)}
         checker.errors.sort(key=lambda e: (order.get(e.path, -1), e.line or 0))
         raise DataErrors(checker.errors)
-    triples = to_triples(nodes, context)
-    del nodes
-    _assert_closed(triples, checker.defined, context.base)
+    flat, plan = plan_records(records, context)
+    del records
+    quads = to_quads(flat, context)
+    del flat
+    data_triples = [q[:3] for q in quads]
+    _assert_closed(data_triples, checker.defined, context.base)
+    del data_triples
+    triples, provenance_locations, errors = plan.attest(quads)
+    if errors:
+        errors.sort(key=lambda e: (order.get(e.path, -1), e.line or 0))
+        raise DataErrors(errors)
     locations = {URIRef(iri): where for iri, where in checker.defined.items()}
+    locations.update(provenance_locations)
     return LoadedData(triples, locations, files, context)
+
+
+_RECORD_GRAPH = "urn:kgbuild:record:"
+
+
+def to_quads(nodes: list[Any], context: Context) -> list[tuple[Node, Node, Node, int]]:
+    """The triples of flat node objects under ``context``, each with the index of the node
+    object that states it (one JSON-LD named graph per node object tells them apart)."""
+    wrapped = [{"@id": f"{_RECORD_GRAPH}{i}", "@graph": [n]} for i, n in enumerate(nodes)]
+    document = json.dumps({"@context": context.raw, "@graph": wrapped}).encode("utf-8")
+    try:
+        parsed = ox.parse(document, format=ox.RdfFormat.JSON_LD, base_iri=context.base)
+        quads = list(parsed)
+    except (SyntaxError, ValueError) as exc:
+        raise KgbuildError(f"internal error: the checked records are not JSON-LD: {exc}") from exc
+    start = len(_RECORD_GRAPH)
+    indexes = [int(q.graph_name.value[start:]) for q in quads]
+    return [
+        (s, p, o, i)
+        for (s, p, o), i in zip(from_oxigraph_triples(quads), indexes, strict=True)
+    ]
 
 
 def to_triples(nodes: list[Any], context: Context) -> list[Triple]:

@@ -74,6 +74,9 @@ _ENGINE_PREDICATES = frozenset(
         RDF.type,
         RDF.first,
         RDF.rest,
+        RDF.subject,  # reification: no OWL 2 RL rule reads it
+        RDF.predicate,
+        RDF.object,
         RDFS.subClassOf,
         RDFS.subPropertyOf,
         RDFS.domain,
@@ -102,6 +105,7 @@ _ENGINE_CLASSES = frozenset(
     {
         RDFS.Class,
         RDF.List,
+        RDF.Statement,
         OWL.Class,
         OWL.Ontology,
         OWL.ObjectProperty,
