@@ -60,6 +60,7 @@ from kgbuild.ontology import load_ontology, load_shapes, load_turtle_files
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "shapes"
 KGSH = Namespace("https://w3id.org/kgbuild/shapes#")
+GENERATED = (ID_BASE + "statement/", ID_BASE + "attestation/")
 FIXTURE_BASE = f"{ID_BASE}fixture/"
 # The file a YAML fixture is copied to, next to the stub records of the real nodes.
 FIXTURE_NAME = "zz-fixture"
@@ -213,9 +214,10 @@ def _load_yaml_fixture(fixture: Fixture, folder: Path, ontology: Graph) -> None:
     finally:
         target.unlink()
     fixture.triples = list(loaded.graph)
-    fixture.nodes = {n for n in loaded.locations if str(n).startswith(FIXTURE_BASE)}
-    in_file = {n for n, (file, _) in loaded.locations.items() if file == target}
-    if fixture.nodes != in_file:
+    # The fixture's nodes, and the attestations and reified statements made from its records.
+    fixture.nodes = {n for n, (file, _) in loaded.locations.items() if file == target}
+    defined = {n for n in fixture.nodes if not str(n).startswith(GENERATED)}
+    if any(not str(n).startswith(FIXTURE_BASE) for n in defined):
         fixture.error = "give every fixture node an id under fixture/"
 
 
@@ -261,10 +263,12 @@ def fixture_world() -> FixtureWorld:
     }
     needed = set().union(*referenced.values())
     term_of = {iri: term for term, iri in context.names.items()}
+    # Stub records: id, type and label (attestations are labelled after what they cite).
     stubs = [
         {
             "id": str(node)[len(ID_BASE) :],
             "type": sorted(term_of[str(t)] for t in real_graph.objects(node, RDF.type)),
+            **({"label": str(label)} if (label := real_graph.value(node, RDFS.label)) else {}),
         }
         for node in sorted(needed)
     ]

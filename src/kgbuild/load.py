@@ -895,7 +895,10 @@ class _Checker:
             "a side is a node id, or a triple written as [subject id, property key, value], "
             "e.g. [agreement/x, signedOn, time/2020-11-09]"
         )
-        for index, item, item_line in self.items(value, "sides", path, line, owner):
+        if not isinstance(value, YSeq) or not value:
+            self.error(path, line, f"'sides' of '{owner}' must be a non-empty list", hint)
+            return
+        for index, item, item_line in zip(range(len(value)), value, value.item_lines, strict=True):
             if isinstance(item, str):
                 iri = self.check_reference(item, "sides", path, item_line, owner)
                 if iri is not None:
