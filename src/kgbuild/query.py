@@ -128,6 +128,9 @@ class StoredQuery:
     description: str = ""
     params: list[QueryParam] = field(default_factory=list)
     inferred: bool = False
+    # Enumerates the triples of nodes and reads a node's own attestations as covering each of
+    # them: meant for the asserted graph, where no inferred triple is mistaken for a stated one.
+    asserted_only: bool = False
     ordered: bool = False
     tags: list[str] = field(default_factory=list)
 
@@ -140,7 +143,7 @@ class StoredQuery:
         return f"query '{self.name}'" if self.path is not None else "the query"
 
 
-_HEADER_KEYS = {"summary", "description", "params", "inferred", "ordered", "tags"}
+_HEADER_KEYS = {"summary", "description", "params", "inferred", "asserted-only", "ordered", "tags"}
 _PARAM_KEYS = {"name", "type", "required", "example", "description"}
 _VARNAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -199,7 +202,7 @@ def parse_header(text: str, path: str | os.PathLike[str] | None = None) -> dict[
             )
         if not isinstance(param.get("required", True), bool):
             raise fail(f"'required' of parameter {name!r} must be true or false")
-    for key in ("inferred", "ordered"):
+    for key in ("inferred", "asserted-only", "ordered"):
         if key in meta and not isinstance(meta[key], bool):
             raise fail(f"{key!r} must be true or false")
     return meta
@@ -228,6 +231,7 @@ def parse_query_file(
             for p in meta.get("params") or []
         ],
         inferred=bool(meta.get("inferred", False)),
+        asserted_only=bool(meta.get("asserted-only", False)),
         ordered=bool(meta.get("ordered", False)),
         tags=[str(t) for t in (tags if isinstance(tags, list) else [tags])],
     )
@@ -297,6 +301,14 @@ def format_query_detail(query: StoredQuery) -> str:
     lines += [
         "",
         f"Inferred facts: {'needed' if query.inferred else 'not needed'}",
+        *(
+            [
+                "Graph: the asserted facts only (kg.ttl); on a closure it would also read the "
+                "inferred triples as stated"
+            ]
+            if query.asserted_only
+            else []
+        ),
         f"Ordered: {'yes' if query.ordered else 'no'}",
         f"Tags: {', '.join(query.tags) or 'none'}",
     ]
