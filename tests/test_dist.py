@@ -74,7 +74,8 @@ def test_manifest_records_inputs_outputs_and_summary(built: Project) -> None:
 def test_the_real_build_used_the_rule_engine(built_repo: Path) -> None:
     build_ = open_build(built_repo)
     assert build_.reasoner == "rules"
-    assert build_.summary["events"] == 26
+    assert build_.summary["events"] == 67
+    assert build_.summary["source_documents"] == 13
 
 
 # -- refusing what cannot be read back

@@ -100,36 +100,34 @@ def test_flag_removal_in_azerbaijan_by_chain(reasoner: Reasoner) -> None:
     axiom = proof.premises[0]
     assert axiom.status == "asserted" and axiom.triple[1] == OWL.propertyChainAxiom
     assert axiom.list_members == (KG.occurredIn, KG.partOf)
-    # The chain link occurredIn, then partOf ending in Azerbaijan.
-    assert proof.premises[1].triple[:2] == (FLAG_REMOVAL, KG.occurredIn)
-    assert proof.premises[2].triple[1:] == (KG.partOf, AZERBAIJAN)
-    all_nodes = nodes(proof)
-    # Nested: removedFrom is a sub-property of occurredIn (prp-spo1) ...
-    spo1 = [n for n in all_nodes if n.rule == "prp-spo1"]
-    assert [n.triple for n in spo1] == [(FLAG_REMOVAL, KG.occurredIn, BUILDING)]
-    assert [p.triple for p in spo1[0].premises] == [
-        (KG.removedFrom, RDFS.subPropertyOf, KG.occurredIn),
-        (FLAG_REMOVAL, KG.removedFrom, BUILDING),
-    ]
-    # ... and the place goes up through partOf, to asserted triples at every leaf.
-    assert {n.rule for n in all_nodes} >= {"prp-spo2", "prp-spo1"}
-    assert (BUILDING, KG.partOf, BERDZOR) in {n.triple for n in leaves(proof)}
+    # The chain: the event occurred in some place, and that place is part of Azerbaijan.
+    (event, link, place), (inner, part_of, country) = (p.triple for p in proof.premises[1:])
+    assert (event, link) == (FLAG_REMOVAL, KG.occurredIn)
+    assert (inner, part_of, country) == (place, KG.partOf, AZERBAIJAN)
+    assert {n.rule for n in nodes(proof)} >= {"prp-spo2", "prp-trp"}
     assert all(leaf.status == "asserted" for leaf in leaves(proof))
 
 
-def test_party_from_signatory_from_signature(reasoner: Reasoner) -> None:
-    proof = explain(reasoner, (STATEMENT, KG.hasParty, ALIYEV))
+def test_removed_from_is_a_sub_property_of_occurred_in(reasoner: Reasoner) -> None:
+    proof = explain(reasoner, (FLAG_REMOVAL, KG.occurredIn, BUILDING))
     assert proof is not None and proof.rule == "prp-spo1"
-    schema, signatory = proof.premises
-    assert schema.triple == (KG.hasSignatory, RDFS.subPropertyOf, KG.hasParty)
-    assert schema.status == "asserted"
-    assert signatory.triple == (STATEMENT, KG.hasSignatory, ALIYEV)
-    assert signatory.rule == "prp-spo2"
-    assert signatory.premises[0].list_members == (KG.hasSignature, KG.signer)
-    assert [(p.triple, p.status) for p in signatory.premises[1:]] == [
+    assert [p.triple for p in proof.premises] == [
+        (KG.removedFrom, RDFS.subPropertyOf, KG.occurredIn),
+        (FLAG_REMOVAL, KG.removedFrom, BUILDING),
+    ]
+
+
+def test_signatory_from_signature_and_not_a_party(reasoner: Reasoner) -> None:
+    proof = explain(reasoner, (STATEMENT, KG.hasSignatory, ALIYEV))
+    assert proof is not None and proof.rule == "prp-spo2"
+    assert proof.premises[0].list_members == (KG.hasSignature, KG.signer)
+    assert [(p.triple, p.status) for p in proof.premises[1:]] == [
         ((STATEMENT, KG.hasSignature, SIGNATURE), "asserted"),
         ((SIGNATURE, KG.signer, ALIYEV), "asserted"),
     ]
+    # A signatory signs for a party (a state); the person is not a party.
+    assert explain(reasoner, (STATEMENT, KG.hasParty, ALIYEV)) is None
+    assert explain(reasoner, (STATEMENT, KG.hasParty, AZERBAIJAN)).status == "asserted"
 
 
 def test_types_by_subclass_and_domain(reasoner: Reasoner) -> None:
@@ -140,9 +138,10 @@ def test_types_by_subclass_and_domain(reasoner: Reasoner) -> None:
         (FLAG_REMOVAL, RDF.type, KG.FlagRemoval),
     ]
     place = explain(reasoner, (BERDZOR, RDF.type, KG.Place))
-    assert place is not None and place.rule == "prp-dom"
-    assert place.premises[0].triple[1:] == (RDFS.domain, KG.Place)
-    assert place.premises[1].triple[0] == BERDZOR
+    assert place is not None and place.rule in ("prp-dom", "prp-rng")
+    kind = {"prp-dom": RDFS.domain, "prp-rng": RDFS.range}[place.rule]
+    assert place.premises[0].triple[1:] == (kind, KG.Place)
+    assert BERDZOR in place.premises[1].triple
 
 
 def test_a_triple_that_does_not_hold(reasoner: Reasoner) -> None:
@@ -173,20 +172,25 @@ def test_cli_iris_and_nested_proof(run) -> None:
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].endswith("[prp-spo2]")
-    assert (
-        "      kg:removedFrom rdfs:subPropertyOf kg:occurredIn  [asserted]  ontology/events.ttl:"
-        in result.stdout
-    )
     assert "owl:propertyChainAxiom ( kg:occurredIn kg:partOf )  [asserted]" in result.stdout
+    # A nested proof is indented under the triple it proves, down to asserted records.
+    assert any(line.startswith("    <") and "[asserted]  data/" in line for line in lines)
+    sub = run("<event/flag-removal-lachin> kg:occurredIn <place/lachin-municipality-building>")
+    assert re.fullmatch(
+        r"  kg:removedFrom rdfs:subPropertyOf kg:occurredIn  \[asserted\]  "
+        r"ontology/events\.ttl:\d+",
+        sub.stdout.splitlines()[1],
+    )
 
 
 def test_cli_bare_ids_and_separate_arguments(run) -> None:
-    one = run("agreement/trilateral-statement-2020-11-10 kg:hasParty person/ilham-aliyev")
+    one = run("agreement/trilateral-statement-2020-11-10 kg:hasSignatory person/ilham-aliyev")
     assert one.exit_code == 0, one.output
     assert one.stdout.splitlines()[0] == (
-        "<agreement/trilateral-statement-2020-11-10> kg:hasParty <person/ilham-aliyev>  [prp-spo1]"
+        "<agreement/trilateral-statement-2020-11-10> kg:hasSignatory <person/ilham-aliyev>"
+        "  [prp-spo2]"
     )
-    three = run("agreement/trilateral-statement-2020-11-10", "kg:hasParty", "Ilham Aliyev")
+    three = run("agreement/trilateral-statement-2020-11-10", "kg:hasSignatory", "Ilham Aliyev")
     assert three.exit_code == 0, three.output
     assert three.stdout == one.stdout
 
@@ -228,23 +232,29 @@ def test_cli_malformed_triple(run, statement: str) -> None:
 
 
 def test_cli_json(run) -> None:
-    result = run(
-        '"Ilham Aliyev" kg:partyTo agreement/trilateral-statement-2020-11-10', "-f", "json"
-    )
+    person = '"Ilham Aliyev" kg:signatureOf agreement/trilateral-statement-2020-11-10'
+    assert run(person, "-f", "json").exit_code == 1  # his signature belongs to it, not he
+    result = run("Azerbaijan kg:partyTo agreement/trilateral-statement-2020-11-10", "-f", "json")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert set(doc) == {"triple", "status", "rule", "premises"}
     assert doc["status"] == "inferred" and doc["rule"] == "prp-inv1"
-    assert doc["triple"]["subject"] == str(ALIYEV)
+    assert doc["triple"]["subject"] == str(AZERBAIJAN)
     assert doc["triple"]["predicate"] == str(KG.partyTo)
-    assert doc["triple"]["text"].startswith("<person/ilham-aliyev> kg:partyTo ")
+    assert doc["triple"]["text"].startswith("<country/azerbaijan> kg:partyTo ")
     schema, party = doc["premises"]
     assert schema["status"] == "asserted" and re.fullmatch(
         r"ontology/\w+\.ttl:\d+", schema["source"]
     )
-    assert party["rule"] == "prp-spo1" and party["premises"][1]["rule"] == "prp-spo2"
-    chain = party["premises"][1]["premises"][0]
-    assert chain["triple"]["list"] == [str(KG.hasSignature), str(KG.signer)]
+    assert party["status"] == "asserted" and party["source"].startswith("data/agreement.yaml:")
+    # A person by another spelling of the name (Caucasian Knot's).
+    chain = run(
+        'agreement/trilateral-statement-2020-11-10 kg:hasSignatory "Ilham Aliev"', "-f", "json"
+    )
+    assert chain.exit_code == 0, chain.output
+    doc = json.loads(chain.stdout)
+    assert doc["rule"] == "prp-spo2"
+    assert doc["premises"][0]["triple"]["list"] == [str(KG.hasSignature), str(KG.signer)]
 
 
 def test_owlrl_only_triple_is_reported_not_failed(project) -> None:

@@ -106,12 +106,20 @@ def stored():
     return query_api.load_queries(REPO / "queries")
 
 
+_RESULTS: dict[tuple, object] = {}
+
+
 def run(stored, datasets, name, engine, inferred=None, params=None):
+    """The result of a stored query, computed once per session for each engine, graph and set
+    of parameters (several tests look at the same run; rdflib takes seconds on some)."""
     if inferred is None:
         inferred = bool(header(REPO / "queries" / f"{name}.rq")["inferred"])
     if params is None:
         params = example_params(name)
-    return query_api.run_query(stored[name], datasets[inferred], params, engine=engine)
+    key = (name, engine, inferred, tuple(sorted(params.items())))
+    if key not in _RESULTS:
+        _RESULTS[key] = query_api.run_query(stored[name], datasets[inferred], params, engine=engine)
+    return _RESULTS[key]
 
 
 # ------------------------------------------------------------------ the files themselves

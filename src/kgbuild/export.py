@@ -93,43 +93,55 @@ def export_graphs(
     ontology: Iterable[Triple], data: Iterable[Triple], inferred: Iterable[Triple]
 ) -> dict[URIRef, list[Triple]]:
     """The named graphs of the TriG export (without the VoID graph): the ontology, the asserted
-    data, the inferred triples, and one graph per source document holding the data nodes that
-    cite its passages (``kg:statedIn`` a passage that is ``kg:inDocument`` the document), each
-    with the blank nodes it reaches. Nodes that cite only background knowledge
-    (``kg:backgroundSource``) are in the data graph alone."""
+    data, the inferred triples, and one graph per source document holding the triples its
+    passages state: a triple is in a document's graph when one of its attestations cites a
+    passage of that document (the attestations of its reified statement where it has one,
+    else those of its subject). ``GRAPH ?report { s p o }`` then asks who states a triple in
+    any store, and a triple several reports state is in each of their graphs. Triples that
+    rest on background knowledge alone are in the data graph only."""
     data = list(data)
     graphs: dict[URIRef, list[Triple]] = {
         ONTOLOGY_GRAPH: list(ontology),
         DATA_GRAPH: data,
         INFERRED_GRAPH: list(inferred),
     }
-    by_subject: dict[Node, list[Triple]] = defaultdict(list)
-    document_of: dict[Node, set[Node]] = defaultdict(set)
-    for triple in data:
-        by_subject[triple[0]].append(triple)
-        if triple[1] == KG.inDocument:
-            document_of[triple[0]].add(triple[2])
-    citing: dict[URIRef, set[Node]] = defaultdict(set)
+    document_of: dict[Node, Node] = {}  # passage -> its document
+    passage_of: dict[Node, Node] = {}  # attestation -> the passage it cites
+    defaults: dict[Node, list[Node]] = defaultdict(list)  # node -> its own attestations
+    reified: dict[Node, dict[Node, Node]] = defaultdict(dict)  # statement -> rdf:s/p/o
+    attested: dict[Node, list[Node]] = defaultdict(list)  # statement -> its attestations
     for s, p, o in data:
-        if p == KG.statedIn and isinstance(s, URIRef):
-            for document in document_of.get(o, ()):
-                if isinstance(document, URIRef):
-                    citing[document].add(s)
-    for document in sorted(citing):
-        triples: list[Triple] = []
-        todo = sorted(citing[document])
-        seen: set[Node] = set()
-        while todo:
-            node = todo.pop()
-            if node in seen:
-                continue
-            seen.add(node)
-            for triple in by_subject.get(node, ()):
-                triples.append(triple)
-                if isinstance(triple[2], BNode):
-                    todo.append(triple[2])
-        graphs[GRAPH[_local_id(document)]] = triples
+        if p == KG.inDocument:
+            document_of[s] = o
+        elif p == KG.statedIn:
+            passage_of[s] = o  # kept for attestations only (data nodes are not looked up)
+        elif p == KG.attestedBy:
+            defaults[s].append(o)
+        elif p in (RDF.subject, RDF.predicate, RDF.object):
+            reified[s][p] = o
+    for statement in reified:
+        attested[statement] = defaults.pop(statement, [])
+    by_triple = {
+        (r[RDF.subject], r[RDF.predicate], r[RDF.object]): attested[statement]
+        for statement, r in reified.items()
+        if len(r) == 3
+    }
+    stated: dict[Node, list[Triple]] = defaultdict(list)
+    for triple in data:
+        subject, predicate, _ = triple
+        if predicate in _PROVENANCE or subject in reified:
+            continue
+        attestations = by_triple.get(triple, defaults.get(subject, ()))
+        documents = {document_of.get(passage_of.get(a)) for a in attestations}
+        for document in documents - {None}:
+            stated[document].append(triple)
+    for document in sorted(d for d in stated if isinstance(d, URIRef)):
+        graphs[GRAPH[_local_id(document)]] = stated[document]
     return graphs
+
+
+# What records the sources of statements: never itself stated by a report.
+_PROVENANCE = frozenset({KG.attestedBy, KG.statedIn, KG.backgroundSource})
 
 
 def void_graph(

@@ -45,8 +45,10 @@ __all__ = [
     "MAX_FILE_BYTES",
     "MAX_TOTAL_BYTES",
     "Context",
+    "CheckedData",
     "LoadedData",
     "PropertyTerm",
+    "check_data",
     "data_files",
     "load_context",
     "load_data",
@@ -1333,6 +1335,36 @@ def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
 
     Raises InputError for unreadable input and DataErrors listing every content problem.
     """
+    checked = check_data(data_dir, ontology)
+    flat, plan = plan_records(checked.records, checked.context)
+    del checked.records[:]
+    quads = to_quads(flat, checked.context)
+    del flat
+    data_triples = [q[:3] for q in quads]
+    _assert_closed(data_triples, checked.defined, checked.context.base)
+    del data_triples
+    triples, provenance_locations, errors = plan.attest(quads)
+    if errors:
+        errors.sort(key=lambda e: (checked.order.get(e.path, -1), e.line or 0))
+        raise DataErrors(errors)
+    locations = {URIRef(iri): where for iri, where in checked.defined.items()}
+    locations.update(provenance_locations)
+    return LoadedData(triples, locations, checked.files, checked.context)
+
+
+@dataclass
+class CheckedData:
+    """The records of every data file, checked, with their ids and references made absolute."""
+
+    records: list[tuple[Any, Path]]  # (record, file)
+    context: Context
+    files: list[Path]
+    defined: dict[str, tuple[Path, int]]  # node IRI -> where its record is
+    order: dict[Path, int]  # file -> its position, to sort errors
+
+
+def check_data(data_dir: str | os.PathLike[str], ontology: Graph) -> CheckedData:
+    """Read and check every data file; raises InputError or DataErrors (see load_data)."""
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
         raise InputError(
@@ -1356,20 +1388,7 @@ def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
     if checker.errors:
         checker.errors.sort(key=lambda e: (order.get(e.path, -1), e.line or 0))
         raise DataErrors(checker.errors)
-    flat, plan = plan_records(records, context)
-    del records
-    quads = to_quads(flat, context)
-    del flat
-    data_triples = [q[:3] for q in quads]
-    _assert_closed(data_triples, checker.defined, context.base)
-    del data_triples
-    triples, provenance_locations, errors = plan.attest(quads)
-    if errors:
-        errors.sort(key=lambda e: (order.get(e.path, -1), e.line or 0))
-        raise DataErrors(errors)
-    locations = {URIRef(iri): where for iri, where in checker.defined.items()}
-    locations.update(provenance_locations)
-    return LoadedData(triples, locations, files, context)
+    return CheckedData(records, context, files, checker.defined, order)
 
 
 _RECORD_GRAPH = "urn:kgbuild:record:"

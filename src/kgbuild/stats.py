@@ -1,4 +1,5 @@
-"""Summaries of a built graph: triples, data nodes per class, events and sources."""
+"""Summaries of a built graph: triples, data nodes per class, events, sources and the
+attestations and reified statements that say which source each triple rests on."""
 
 from __future__ import annotations
 
@@ -22,12 +23,14 @@ class Summary:
     total_triples: int
     ontology_triples: int  # triples whose subject is not a data node
     data_triples: int  # triples whose subject is a data node (an IRI under ID_BASE)
-    data_nodes: int
+    data_nodes: int  # data-namespace subjects but the attestations and reified statements
     events: int
     source_documents: int
     passages: int
     background_sources: int
     nodes_per_class: tuple[tuple[str, int], ...]  # (class as kg:Name, count), sorted by name
+    attestations: int = 0  # one passage in one voice, or one background record
+    reified_statements: int = 0  # triples with sources of their own (rdf:Statement)
 
 
 def _is_data(node: object) -> bool:
@@ -53,7 +56,11 @@ def summarize(triples: Graph | Iterable[Triple]) -> Summary:
                 types[s].add(o)
         elif p == RDFS.subClassOf:
             subclasses[o].add(s)
-    per_class: Counter[str] = Counter(qname(str(c)) for ts in types.values() for c in ts)
+    # Attestations and reified statements carry the sources; they are counted apart.
+    bookkeeping = {n for n, ts in types.items() if KG.Attestation in ts or RDF.Statement in ts}
+    per_class: Counter[str] = Counter(
+        qname(str(c)) for n, ts in types.items() if n not in bookkeeping for c in ts
+    )
     # Event classes: kg:Event and everything rdfs:subClassOf* it, as the ontology says.
     event_classes: set[Node] = set()
     todo: list[Node] = [KG.Event]
@@ -71,12 +78,14 @@ def summarize(triples: Graph | Iterable[Triple]) -> Summary:
         total_triples=total,
         ontology_triples=total - data_triples,
         data_triples=data_triples,
-        data_nodes=len(data_nodes),
+        data_nodes=len(data_nodes - bookkeeping),
         events=events,
         source_documents=count(KG.SourceDocument),
         passages=count(KG.Passage),
         background_sources=count(KG.BackgroundSource),
         nodes_per_class=tuple(sorted(per_class.items())),
+        attestations=count(KG.Attestation),
+        reified_statements=count(RDF.Statement),
     )
 
 
@@ -106,6 +115,9 @@ def format_summary(summary: Summary) -> str:
         ("  source documents", summary.source_documents),
         ("  passages", summary.passages),
         ("  background sources", summary.background_sources),
+        ("Provenance", None),
+        ("  attestations", summary.attestations),
+        ("  reified statements", summary.reified_statements),
         ("Data nodes per class", None),
     ]
     rows.extend((f"  {name}", n) for name, n in summary.nodes_per_class)
