@@ -40,14 +40,20 @@ def _rename(raw: str, context: Context, suffix: str) -> str:
 
 
 def _copy_node(value: Any, context: Context, suffix: str, reference: bool = False) -> Any:
-    """A plain-Python copy of a record (or of one of its values) with its data ids renamed."""
+    """A plain-Python copy of a record (or of one of its values) with its data ids renamed:
+    ids, references, the node an `extend` record adds to, the values named in `for`
+    (``key=value``) and the nodes and triples of `sides`."""
     if isinstance(value, dict):
         copied = {}
         for key, item in value.items():
             term = context.properties.get(key)
             is_reference = term is not None and term.kind == "reference"
-            if key == "id" and isinstance(item, str):
+            if key in ("id", "extend") and isinstance(item, str):
                 copied[key] = _rename(item, context, suffix)
+            elif key == "for":
+                copied[key] = [_rename_for(target, context, suffix) for target in _as_list(item)]
+            elif key == "sides":
+                copied[key] = [_copy_side(side, context, suffix) for side in _as_list(item)]
             else:
                 copied[key] = _copy_node(item, context, suffix, is_reference)
         return copied
@@ -56,6 +62,30 @@ def _copy_node(value: Any, context: Context, suffix: str, reference: bool = Fals
     if reference and isinstance(value, str):
         return _rename(value, context, suffix)
     return value
+
+
+def _as_list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _is_reference(key: str, context: Context) -> bool:
+    term = context.properties.get(key)
+    return term is not None and term.kind == "reference"
+
+
+def _rename_for(target: str, context: Context, suffix: str) -> str:
+    key, eq, raw = str(target).partition("=")
+    if eq and _is_reference(key, context):
+        return f"{key}={_rename(raw, context, suffix)}"
+    return str(target)
+
+
+def _copy_side(side: Any, context: Context, suffix: str) -> Any:
+    if isinstance(side, str):
+        return _rename(side, context, suffix)
+    subject, key, raw = side
+    value = _rename(raw, context, suffix) if _is_reference(key, context) else raw
+    return [_rename(subject, context, suffix), key, value]
 
 
 def write_scaled(copies: int, out_dir: Path, data_dir: Path = REPO / "data") -> list[Path]:
