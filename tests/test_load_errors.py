@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from rdflib import Literal, URIRef
+from rdflib import RDF, Literal, URIRef
 
 from kgbuild.errors import DataError, DataErrors, InputError
 from kgbuild.load import load_data
@@ -539,3 +539,113 @@ def test_several_yaml_documents_refused(project):
 
 def test_full_load_works_without_network(project, no_network):
     assert len(project.load().graph) > 0
+
+
+# -- statement-level sources: extensions, 'sources' entries, disagreement sides
+
+
+def test_an_extension_rests_on_its_own_sources(project):
+    project.write(
+        "zz.yaml",
+        HEAD + "  - extend: place/lachin-district\n    note: Added later.\n",
+    )
+    assert only_error(project) == (
+        "data/zz.yaml:4: 'note' in 'extend place/lachin-district' rests on no source: an "
+        "extension does not inherit the sources of the node it extends; give the record "
+        "statedIn or backgroundSource, or a 'sources' entry 'for: [note]'"
+    )
+
+
+def test_an_extension_sourced_per_property_names_what_is_left(project):
+    project.write(
+        "zz.yaml",
+        HEAD
+        + "  - extend: place/lachin-district\n"
+        + "    note: Added later.\n"
+        + "    partOf: [place/azerbaijan, place/lachin-district]\n"
+        + "    sources:\n"
+        + "      - {statedIn: passage/p02, for: [note, partOf=place/azerbaijan]}\n",
+    )
+    error = only_error(project)
+    assert error.startswith("data/zz.yaml:5: 'partOf' in 'extend place/lachin-district' rests ")
+
+
+def test_a_sourced_extension_adds_its_triples_with_their_passage(project):
+    project.write(
+        "zz.yaml",
+        HEAD
+        + "  - extend: place/lachin-district\n"
+        + "    note: Added later.\n"
+        + "    sources:\n"
+        + "      - {statedIn: passage/p02, for: [note]}\n",
+    )
+    graph = project.load().graph
+    district = URIRef(ID_BASE + "place/lachin-district")
+    statements = [
+        s
+        for s in graph.subjects(RDF.subject, district)
+        if graph.value(s, RDF.object) == Literal("Added later.", lang="en")
+    ]
+    assert len(statements) == 1
+    (attestation,) = graph.objects(statements[0], KG.attestedBy)
+    assert list(graph.objects(attestation, KG.statedIn)) == [URIRef(ID_BASE + "passage/p02")]
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (
+            "  - extend: place/nowhere\n    note: X.\n    statedIn: passage/p01\n",
+            "data/zz.yaml:3: undefined reference 'place/nowhere' in 'extend'",
+        ),
+        (
+            "  - extend: place/lachin-district\n    id: place/y\n    statedIn: passage/p01\n",
+            "data/zz.yaml:4: a record has either 'id' (it defines a node) or 'extend' (it adds "
+            "to a node defined elsewhere), not both; remove one of the two",
+        ),
+        (
+            "  - extend: place/lachin-district\n",
+            "data/zz.yaml:3: record 'extend place/lachin-district' adds nothing; add the "
+            "properties it states, with their sources",
+        ),
+        (
+            "  - id: place/x\n    type: District\n    label: X\n    sources:\n"
+            "      - {statedIn: passage/p01, backgroundSource: background/toponymy}\n",
+            "data/zz.yaml:7: a 'sources' entry of 'place/x' must cite either passages "
+            "(statedIn) or background records (backgroundSource); split it into two entries",
+        ),
+        (
+            "  - id: place/x\n    type: District\n    label: X\n    sources:\n"
+            "      - {statedIn: passage/p01, for: [partOf]}\n",
+            "data/zz.yaml:7: 'for' in 'place/x' names 'partOf', which the record does not state",
+        ),
+        (
+            "  - id: place/x\n    type: District\n    label: X\n    sources:\n"
+            "      - {accordingTo: place/azerbaijan, statedIn: passage/p01, spoken: yes}\n",
+            "data/zz.yaml:7: unknown key 'spoken' in a 'sources' entry of 'place/x'",
+        ),
+        (
+            "  - id: place/x\n    type: District\n    label: X\n"
+            "    accordingTo: place/azerbaijan\n    backgroundSource: background/toponymy\n",
+            "data/zz.yaml:6: 'accordingTo' in 'place/x' names who speaks in a passage, but no "
+            "'statedIn' passage is given beside it",
+        ),
+    ],
+)
+def test_source_and_extension_mistakes(project, record, message):
+    project.write("zz.yaml", HEAD + record)
+    assert only_error(project).startswith(message)
+
+
+def test_a_side_must_be_a_node_or_a_whole_triple(project):
+    project.write(
+        "zz.yaml",
+        HEAD + "  - id: place/x\n    type: District\n    label: X\n    statedIn: passage/p01\n"
+        "    sides: [[place/lachin-district, partOf]]\n",
+    )
+    (error,) = [e for e in project.errors() if "sides" in e or "side" in e]
+    assert error.startswith("data/zz.yaml:7: ")
+    assert error.endswith(
+        "a side is a node id, or a triple written as [subject id, property key, value], "
+        "e.g. [agreement/x, signedOn, time/2020-11-09]"
+    )

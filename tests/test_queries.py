@@ -260,11 +260,11 @@ def _asserted_only(name: str) -> bool:
 @pytest.mark.parametrize("name", [n for n in NAMES if n != "events-in" and not _asserted_only(n)])
 def test_asserted_queries_give_the_same_answer_on_the_inferred_graph(stored, datasets, name):
     """A user who loads the OWL 2 RL closure into a store gets the same rows (no duplicates
-    from sub-properties, inverse or symmetric links, inferred types)."""
-    for engine in ENGINES:
-        asserted = rows_of(run(stored, datasets, name, engine, inferred=False))
-        inferred = rows_of(run(stored, datasets, name, engine, inferred=True))
-        assert as_multiset(inferred) == as_multiset(asserted)
+    from sub-properties, inverse or symmetric links, inferred types). A property of the query
+    text, so one engine suffices; the engines are compared on the expected results above."""
+    asserted = rows_of(run(stored, datasets, name, "oxigraph", inferred=False))
+    inferred = rows_of(run(stored, datasets, name, "oxigraph", inferred=True))
+    assert as_multiset(inferred) == as_multiset(asserted)
 
 
 @pytest.mark.parametrize("name", [n for n in NAMES if _asserted_only(n)])
@@ -273,10 +273,9 @@ def test_statement_queries_on_the_inferred_graph_keep_every_asserted_row(stored,
     attestations as covering each of its triples without a reified statement; on the closure
     that also takes in the inferred triples, so they are meant for the asserted graph. There,
     the closure still gives every asserted row."""
-    for engine in ENGINES:
-        asserted = as_multiset(rows_of(run(stored, datasets, name, engine, inferred=False)))
-        inferred = as_multiset(rows_of(run(stored, datasets, name, engine, inferred=True)))
-        assert not asserted - inferred
+    asserted = as_multiset(rows_of(run(stored, datasets, name, "oxigraph", inferred=False)))
+    inferred = as_multiset(rows_of(run(stored, datasets, name, "oxigraph", inferred=True)))
+    assert asserted and not asserted - inferred
 
 
 @pytest.mark.parametrize("engine", ENGINES)

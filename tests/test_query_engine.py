@@ -261,6 +261,7 @@ BERDZOR = ID["place/berdzor-lachin"]
         ("https://w3id.org/kgbuild/id/place/berdzor-lachin", BERDZOR),
         ("<place/berdzor-lachin>", BERDZOR),
         ("id:place/berdzor-lachin", BERDZOR),
+        ("place/berdzor-lachin", BERDZOR),
         ("Khankendi", ID["place/khankendi-stepanakert"]),
         ("stepanakert", ID["place/khankendi-stepanakert"]),
         ("Khankendi / Stepanakert", ID["place/khankendi-stepanakert"]),
@@ -340,6 +341,7 @@ def test_a_label_of_one_node_and_a_name_of_another_are_ambiguous():
         ("<place/lachin-distric>", "no node <place/lachin-distric>", "<place/lachin-district>"),
         ("id:place/berdzor", "no node <place/berdzor> in the graph", "<place/berdzor-lachin>"),
         ("kg:Complete", "no node kg:Complete", "kg:Completed"),
+        ("place/berdzor", "no node <place/berdzor> in the graph", "<place/berdzor-lachin>"),
     ],
 )
 def test_an_unknown_name_or_iri_lists_candidates(asserted, value, message, candidate):

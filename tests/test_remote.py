@@ -107,7 +107,7 @@ def test_the_oxigraph_server_serves_the_store_of_dist(dist, tmp_path) -> None:
 @pytest.mark.parametrize("name", sorted(QUERIES))
 def test_every_stored_query_gives_the_local_results(loaded, dist, name) -> None:
     query = QUERIES[name]
-    local = run_query(query, load_dataset(dist, inferred=True), examples(name))
+    local = run_query(query, load_dataset(dist, inferred=True), examples(name), engine="oxigraph")
     remote = run_remote_query(query, f"{loaded.url}/query", examples(name))
     assert remote.variables == local.variables
     assert local.rows, "the example parameters should give rows"

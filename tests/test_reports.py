@@ -48,7 +48,9 @@ def test_a_changed_copy_is_reported_with_its_passage(tmp_path):
     path = next(p for p in REPORTS if "corpus" in p.parts)
     lines = path.read_text(encoding="utf-8").splitlines()
     header_end = lines.index("")
-    changed = lines[: header_end + 1] + [lines[header_end + 1] + " (edited)"] + lines[header_end + 2 :]
+    changed = (
+        lines[: header_end + 1] + [lines[header_end + 1] + " (edited)"] + lines[header_end + 2 :]
+    )
     copy = tmp_path / path.name
     copy.write_text("\n".join(changed) + "\n", encoding="utf-8")
     from kgbuild.errors import DataErrors

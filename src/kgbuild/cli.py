@@ -549,6 +549,13 @@ def query_command(
                 )
         from kgbuild.remote import run_remote_query
 
+        if query.asserted_only:
+            click.echo(
+                f"kgbuild: note: {query.name} reads the asserted facts only; if the server also "
+                "holds inferred triples (kg-closure.ttl, or its own reasoning), it shows them as "
+                "stated: load kg.ttl there for this query",
+                err=True,
+            )
         result = run_remote_query(query, endpoint, params, timeout)
         click.echo(format_results(result, fmt).encode("utf-8"), nl=False)
         return
@@ -974,8 +981,13 @@ Examples:
 @click.option("--no-names", is_flag=True, help="Do not list the names each paragraph mentions.")
 @quiet_option
 def add_source_command(
-    reports: tuple[Path, ...], data_dir: Path, ontology_dir: Path, check: bool, force: bool,
-    no_names: bool, quiet: bool,
+    reports: tuple[Path, ...],
+    data_dir: Path,
+    ontology_dir: Path,
+    check: bool,
+    force: bool,
+    no_names: bool,
+    quiet: bool,
 ) -> None:
     """Add reports to DATA as source records, or check the ones already there."""
     from kgbuild.sources import add_reports

@@ -161,7 +161,17 @@ def void_graph(
     d = DATASET
     g.add((d, RDF.type, VOID.Dataset))
     g.add((d, RDF.type, DCAT.Dataset))
-    g.add((d, DCTERMS.title, Literal("kgbuild knowledge graph of the Lachin report", lang="en")))
+    g.add(
+        (
+            d,
+            DCTERMS.title,
+            Literal(
+                "kgbuild knowledge graph of the reporting on the aftermath of the "
+                "2020 Nagorno-Karabakh war",
+                lang="en",
+            ),
+        )
+    )
     header = URIRef(KG_ONTOLOGY)
     for title in ontology.objects(header, DCTERMS.title):
         g.add((d, DCTERMS.description, Literal(f"Built with the ontology: {title}", lang="en")))

@@ -747,9 +747,7 @@ class _Checker:
         if iri is None:
             return
         if not iri.startswith(self.ctx.base):
-            self.error(
-                path, line, f"'extend' must name a data node, found '{raw}'", "write its id"
-            )
+            self.error(path, line, f"'extend' must name a data node, found '{raw}'", "write its id")
             return
         node["extend"] = iri
         if len(node) == 1:
@@ -760,6 +758,46 @@ class _Checker:
                 "add the properties it states, with their sources",
             )
         self.check_keys(node, path, owner, depth)
+        self.check_extension_sourced(node, path, owner)
+
+    def check_extension_sourced(self, node: YMap, path: Path, owner: str) -> None:
+        """What an extension states rests on its own sources, never on the default of the node
+        it extends, which cites what the defining record read."""
+        if "statedIn" in node or "backgroundSource" in node:
+            return
+        entries = node.get("sources")
+        entries = [e for e in entries if isinstance(e, YMap)] if isinstance(entries, YSeq) else []
+        if any("for" not in e for e in entries):
+            return
+        covered: dict[str, set[str] | None] = {}  # key -> the values named, None for all
+        for entry in entries:
+            items = entry["for"] if isinstance(entry["for"], YSeq) else [entry["for"]]
+            for item in items:
+                if not isinstance(item, str):
+                    continue
+                key, eq, raw = item.partition("=")
+                if not eq:
+                    covered[key] = None
+                elif covered.get(key, set()) is not None:
+                    covered.setdefault(key, set()).update({raw, self.resolve(raw)[0] or raw})
+        for key, value in node.items():
+            if key in ("extend", "sources", "sides") or key in ATTESTATION_KEYS:
+                continue
+            named = covered.get(key, set())
+            if named is None:
+                continue
+            values = value if isinstance(value, YSeq) else [value]
+            written = [v.get("id") if isinstance(v, YMap) else v for v in values]
+            unsourced = [str(v) for v in written if v not in named]
+            if unsourced:
+                self.error(
+                    path,
+                    node.key_lines[key],
+                    f"'{key}' in '{owner}' rests on no source: an extension does not inherit "
+                    "the sources of the node it extends",
+                    "give the record statedIn or backgroundSource, or a 'sources' entry "
+                    f"'for: [{key}]'",
+                )
 
     def check_keys(self, node: YMap, path: Path, owner: str, depth: int) -> None:
         for key, value in node.items():
@@ -835,7 +873,8 @@ class _Checker:
                         key_line,
                         f"unknown key '{key}' in a 'sources' entry of '{owner}'",
                         "an entry has statedIn (with accordingTo and attributionDetail) or "
-                        "backgroundSource, and optionally for" + _did_you_mean(key, SOURCE_ENTRY_KEYS),
+                        "backgroundSource, and optionally for"
+                        + _did_you_mean(key, SOURCE_ENTRY_KEYS),
                     )
                 elif key == "for":
                     self.check_for(node, keys, item, path, key_line, owner)
@@ -850,7 +889,9 @@ class _Checker:
                     entry_line,
                     f"a 'sources' entry of '{owner}' must cite either passages (statedIn) or "
                     "background records (backgroundSource)",
-                    "split it into two entries" if has_passage else "add statedIn or backgroundSource",
+                    "split it into two entries"
+                    if has_passage
+                    else "add statedIn or backgroundSource",
                 )
             self.check_attribution(entry, path, owner)
 
@@ -906,8 +947,10 @@ class _Checker:
                 if iri is not None:
                     value[index] = iri
                 continue
-            if not isinstance(item, YSeq) or len(item) != 3 or not all(
-                isinstance(x, str) for x in item
+            if (
+                not isinstance(item, YSeq)
+                or len(item) != 3
+                or not all(isinstance(x, str) for x in item)
             ):
                 self.error(path, item_line, f"invalid side in '{owner}'", hint)
                 continue
@@ -1407,8 +1450,7 @@ def to_quads(nodes: list[Any], context: Context) -> list[tuple[Node, Node, Node,
     start = len(_RECORD_GRAPH)
     indexes = [int(q.graph_name.value[start:]) for q in quads]
     return [
-        (s, p, o, i)
-        for (s, p, o), i in zip(from_oxigraph_triples(quads), indexes, strict=True)
+        (s, p, o, i) for (s, p, o), i in zip(from_oxigraph_triples(quads), indexes, strict=True)
     ]
 
 

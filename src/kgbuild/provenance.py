@@ -220,11 +220,17 @@ class Plan:
             out.append((statement, RDF.subject, triple[0]))
             out.append((statement, RDF.predicate, triple[1]))
             out.append((statement, RDF.object, triple[2]))
-            out.extend((statement, _ATTESTED_BY, self.attestation(s)) for s in sorted(found, key=Source.key))
+            out.extend(
+                (statement, _ATTESTED_BY, self.attestation(s))
+                for s in sorted(found, key=Source.key)
+            )
         for record in records:
             if record.defining and not record.exempt:
                 node = URIRef(record.subject)
-                out.extend((node, _ATTESTED_BY, self.attestation(s)) for s in sorted(record.default, key=Source.key))
+                out.extend(
+                    (node, _ATTESTED_BY, self.attestation(s))
+                    for s in sorted(record.default, key=Source.key)
+                )
                 summary[node].update(record.default)
                 for source in record.default:
                     used.setdefault(source, (record.path, record.line))
@@ -245,9 +251,11 @@ class Plan:
             cited = cited.removeprefix("passage/")
         rel = f"attestation/{cited}"
         if source.speaker:
-            rel += "/" + source.speaker[len(self.base) :] if source.speaker.startswith(
-                self.base
-            ) else "/" + _short_hash(source.speaker)
+            rel += (
+                "/" + source.speaker[len(self.base) :]
+                if source.speaker.startswith(self.base)
+                else "/" + _short_hash(source.speaker)
+            )
         if source.detail:
             rel += "~" + _short_hash(source.detail)
         return URIRef(self.base + rel)
@@ -275,8 +283,10 @@ class Plan:
 
     def statement_iri(self, triple: Triple) -> str:
         subject, predicate, obj = triple
-        rel = str(subject)[len(self.base) :] if str(subject).startswith(self.base) else (
-            _short_hash(str(subject))
+        rel = (
+            str(subject)[len(self.base) :]
+            if str(subject).startswith(self.base)
+            else (_short_hash(str(subject)))
         )
         keys = self.keys_of.get(str(predicate))
         name = keys[0] if keys else _short_hash(str(predicate))
@@ -325,9 +335,7 @@ def _as_list(value: Any) -> list[Any]:
     return list(value) if isinstance(value, list) else [value]
 
 
-def _flatten(
-    record: Any, path: Path, plan: Plan, flat: list[dict], inherited: Sources
-) -> Sources:
+def _flatten(record: Any, path: Path, plan: Plan, flat: list[dict], inherited: Sources) -> Sources:
     """Add ``record`` and its nested nodes to ``flat``; returns the record's default."""
     defining = "extend" not in record
     subject = record["id"] if defining else record["extend"]
@@ -396,7 +404,12 @@ def _flatten(
 
 
 def _nested(
-    value: Any, key: str, path: Path, plan: Plan, flat: list[dict], default: Sources,
+    value: Any,
+    key: str,
+    path: Path,
+    plan: Plan,
+    flat: list[dict],
+    default: Sources,
     parent: RecordPlan,
 ) -> Any:
     """A value of a record: nested node objects become their own records, leaving a reference

@@ -422,7 +422,8 @@ def resolve_param(param: QueryParam, value: str, dataset: NodeIndex) -> Node:
 
     - ``iri``: ``<IRI>`` (absolute, or relative to the data base ``https://w3id.org/kgbuild/id/``
       as in kg.ttl: ``<place/x>``), a bare absolute IRI, a prefixed name (``kg:Completed``,
-      ``id:place/x``) or a name: an ``rdfs:label`` or a place name (``kg:nameString``), matched
+      ``id:place/x``), a data id as the YAML writes it (``place/x``) or a name: an
+      ``rdfs:label`` or a place name (``kg:nameString``), matched
       whole and case-insensitively. The node must be in the graph.
     - ``date``: ``YYYY-MM-DD``, a real day, bound as ``xsd:date``.
     - ``integer``: decimal digits with an optional sign, bound as ``xsd:integer``.
@@ -475,6 +476,8 @@ def resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
             iri = PREFIXES[match.group(1) or ""] + match.group(2)
         elif _ABSOLUTE_IRI_RE.fullmatch(text) and ("://" in text or text.startswith("urn:")):
             iri = text
+        elif "/" in text and RELATIVE_IRI_RE.fullmatch(text) and not dataset.nodes_named(text):
+            iri = ID_BASE + text  # a data id as the YAML writes it: place/x
     if iri is not None:
         node = URIRef(iri)
         if not dataset.has_node(node):

@@ -45,9 +45,10 @@ _HEADER_RE = re.compile(r"#\s*([A-Za-z_-]+)\s*:\s*(.*)")
 _DATE_RE = re.compile(r"(\d{4}-\d{2}-\d{2})(?:\s*\((.*)\))?\s*")
 _REPUBLISHED_RE = re.compile(r"(.+?)\s*\(republished by (.+)\)\s*")
 _NUMBER_RE = re.compile(r"(\d{3})_")
-_MONTHS = (
-    "January February March April May June July August September October November December"
-).split()
+_MONTHS = [
+    *("January", "February", "March", "April", "May", "June"),
+    *("July", "August", "September", "October", "November", "December"),
+]
 
 
 @dataclass
@@ -99,7 +100,9 @@ def read_report(path: str | Path) -> Report:
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError as exc:
-        raise InputError("report file not found", path, None, "give the path of a .txt copy") from exc
+        raise InputError(
+            "report file not found", path, None, "give the path of a .txt copy"
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InputError(
             f"the report is not UTF-8 text (byte {exc.start})", path, None, "save it as UTF-8"
@@ -504,8 +507,12 @@ def _outlets_text(path: Path, records: list[dict[str, str]]) -> str:
 
 
 def add_reports(
-    paths: list[Path], data_dir: Path, ontology_dir: Path = Path("ontology"),
-    check: bool = False, force: bool = False, names: bool = True,
+    paths: list[Path],
+    data_dir: Path,
+    ontology_dir: Path = Path("ontology"),
+    check: bool = False,
+    force: bool = False,
+    names: bool = True,
 ) -> list[str]:
     """Add or check reports (see ``kgbuild add-source --help``); returns the lines to print."""
     from kgbuild.serialize import atomic_write_bytes

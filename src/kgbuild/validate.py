@@ -8,11 +8,12 @@ starts its block. This module only computes and formats; the CLI prints.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ import pyshacl
 from rdflib import BNode, Graph, Literal, Node, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
+from rdflib.plugins.sparql import processor as sparql_processor
 
 from kgbuild.errors import DataError, InputError, display_path
 from kgbuild.load import LoadedData, Triple, load_data
@@ -36,6 +38,7 @@ __all__ = [
     "ValidationReport",
     "ValidationResult",
     "compact",
+    "each_sparql_text_parsed_once",
     "format_report",
     "format_rows",
     "load_all",
@@ -327,6 +330,34 @@ def validate_graph(
     return ValidationReport(results, report_graph, used, reasons)
 
 
+@contextlib.contextmanager
+def each_sparql_text_parsed_once() -> Iterator[None]:
+    """While active, rdflib parses and translates each distinct SPARQL text once.
+
+    pySHACL hands rdflib the text of a SHACL-SPARQL constraint again for every focus node, and
+    parsing it took most of pySHACL's time on kgbuild's shapes. A translated query can be
+    evaluated again with other bindings (rdflib's own ``prepareQuery`` relies on that), so the
+    answers are the same.
+    """
+    original = sparql_processor.SPARQLProcessor.query
+    translated: dict[tuple, Any] = {}
+
+    def query(self, query_object, initBindings=None, initNs=None, base=None, DEBUG=False):  # noqa: N803
+        if isinstance(query_object, str):
+            key = (query_object, base, tuple(sorted((initNs or {}).items())))
+            if key not in translated:
+                parsed = sparql_processor.parseQuery(query_object)
+                translated[key] = sparql_processor.translateQuery(parsed, base, initNs)
+            query_object = translated[key]
+        return original(self, query_object, initBindings, initNs, base, DEBUG)
+
+    sparql_processor.SPARQLProcessor.query = query
+    try:
+        yield
+    finally:
+        sparql_processor.SPARQLProcessor.query = original
+
+
 def _validate_with_pyshacl(
     graph: Graph, shapes: Graph, shapes_dir: str | os.PathLike[str] | None
 ) -> Graph:
@@ -340,17 +371,18 @@ def _validate_with_pyshacl(
     logging_was_disabled = logging.root.manager.disable
     logging.disable(logging.CRITICAL)
     try:
-        _, report_graph, _ = pyshacl.validate(
-            graph,
-            shacl_graph=shapes_copy,
-            inference="none",
-            advanced=True,  # SHACL-SPARQL targets and constraints
-            allow_warnings=True,
-            allow_infos=True,
-            abort_on_first=False,
-            meta_shacl=False,
-            inplace=not has_rules,
-        )
+        with each_sparql_text_parsed_once():
+            _, report_graph, _ = pyshacl.validate(
+                graph,
+                shacl_graph=shapes_copy,
+                inference="none",
+                advanced=True,  # SHACL-SPARQL targets and constraints
+                allow_warnings=True,
+                allow_infos=True,
+                abort_on_first=False,
+                meta_shacl=False,
+                inplace=not has_rules,
+            )
     except Exception as exc:  # pySHACL raises assorted types for unusable shapes
         raise _unusable_shapes(exc, shapes_dir) from exc
     finally:
