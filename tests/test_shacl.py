@@ -523,6 +523,23 @@ SPARQL_DATA = """
 """
 
 
+def test_focus_numbers_are_not_read_as_literals_of_the_graph():
+    """The engine numbers the focus nodes of a SPARQL constraint; a number that is also a
+    literal of the graph in two datatypes (as paragraph numbers and counts are) must not send
+    the run to pySHACL."""
+    shapes = """
+        ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:sparql [ sh:select "SELECT $this ?value WHERE { $this ex:p ?value }" ] .
+    """
+    data = "\n".join(
+        f'ex:n{k} a ex:T ; ex:p ex:v{k} ; ex:count {k}, "{k}"^^xsd:positiveInteger .'
+        for k in range(1, 6)
+    )
+    conforms, report = check(shapes, data)
+    assert not conforms
+    assert results_by_component(report) == {"SPARQLConstraintComponent": 5}
+
+
 def test_sparql_constraints_rows_paths_messages_and_targets():
     _, report = check(SPARQL_SHAPES, SPARQL_DATA)
     messages = {str(m) for m in report.objects(None, SH.resultMessage)}

@@ -1844,7 +1844,9 @@ class _Run:
             raise ShaclRuntimeError(f"a SPARQL query of the shapes failed: {exc}") from exc
         for terms in rows:
             yield {
-                name: self.from_ox(term)
+                # The focus index is kgbuild's own number, not a literal of the graph: read
+                # as one, it could stand for several ("4" and "4"^^xsd:positiveInteger).
+                name: Literal(term.value) if name == _FOCUS_INDEX else self.from_ox(term)
                 for name, term in zip(names, terms, strict=True)
                 if term is not None
             }
