@@ -58,9 +58,9 @@ __all__ = [
 ]
 
 CONTEXT_FILE = "context.jsonld"
-# Larger files are refused up front, before anything is read. A whole build takes about 2 s of
-# CPU and 110 MB of memory per MiB of YAML (benchmarks/bench.py), so these keep a build within
-# about a minute and a few gigabytes; one file is read whole into memory, hence its own limit.
+# Larger files are refused up front, before anything is read. A whole build takes about 4 s of
+# CPU and 130 MB of memory per MiB of YAML (benchmarks/bench.py), so these keep a build within
+# about two minutes and five gigabytes; one file is read whole into memory, hence its own limit.
 MAX_FILE_BYTES = 8 * 1024 * 1024  # per data file
 MAX_TOTAL_BYTES = 32 * 1024 * 1024  # all data files together
 # Nested node objects deeper than this are refused (JSON-LD processors recurse).
