@@ -556,6 +556,19 @@ def test_an_extension_rests_on_its_own_sources(project):
     )
 
 
+def test_an_extension_whose_nested_node_cites_its_own_source_is_sourced(project):
+    project.write(
+        "zz.yaml",
+        HEAD
+        + "  - extend: place/lachin-district\n"
+        + "    hasName:\n"
+        + "      - {id: name/x, type: PlaceName, written: {en: X}, statedIn: passage/p02}\n",
+    )
+    graph = project.load().graph
+    name = URIRef(ID_BASE + "name/x")
+    assert (URIRef(ID_BASE + "place/lachin-district"), KG.hasName, name) in graph
+
+
 def test_an_extension_sourced_per_property_names_what_is_left(project):
     project.write(
         "zz.yaml",

@@ -943,8 +943,8 @@ ADD_SOURCE_EPILOG = (
     """\b
 A report copy is named NNN_outlet_YYYY-MM-DD.txt. It begins with a header of
 '# key: value' lines (source, outlet, published, language) ended by a blank
-line; paragraph n is the n-th non-empty line after it. A republication is
-written 'outlet: AGENCY (republished by SITE)': the agency is the author of
+line; paragraphs are the lines with text after it, counted from 1. A
+republication is written 'outlet: AGENCY (republished by SITE)': the agency is the author of
 the content, so the copy never counts as a second, independent source.
 
 \b

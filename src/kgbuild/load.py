@@ -553,6 +553,11 @@ def _did_you_mean(word: str, candidates: Any, n: int = 3) -> str:
     return f" (did you mean {listed}?)"
 
 
+def _cites_sources(record: YMap) -> bool:
+    """Whether a record cites sources of its own."""
+    return any(key in record for key in ("statedIn", "backgroundSource", "sources"))
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, YMap):
         return "a mapping"
@@ -761,8 +766,9 @@ class _Checker:
         self.check_extension_sourced(node, path, owner)
 
     def check_extension_sourced(self, node: YMap, path: Path, owner: str) -> None:
-        """What an extension states rests on its own sources, never on the default of the node
-        it extends, which cites what the defining record read."""
+        """What an extension states rests on its own sources (the record's, a 'sources' entry's,
+        or for a nested node, that node's own, as provenance.py attests it), never on the default
+        of the node it extends, which cites what the defining record read."""
         if "statedIn" in node or "backgroundSource" in node:
             return
         entries = node.get("sources")
@@ -787,8 +793,12 @@ class _Checker:
             if named is None:
                 continue
             values = value if isinstance(value, YSeq) else [value]
-            written = [v.get("id") if isinstance(v, YMap) else v for v in values]
-            unsourced = [str(v) for v in written if v not in named]
+            unsourced = [
+                v
+                for v in values
+                if not (isinstance(v, YMap) and _cites_sources(v))
+                and (v.get("id") if isinstance(v, YMap) else v) not in named
+            ]
             if unsourced:
                 self.error(
                     path,

@@ -3,10 +3,10 @@ recorded passages still match the text, and list the names of the graph each par
 mentions.
 
 A stored copy (``../shared/corpus/*.txt``) starts with a header of ``# key: value`` lines (source,
-outlet, published, language) and a blank line; paragraph n is the n-th non-empty line after the
-header. A copy without a header (the first report) is all paragraphs. Passages are cited, never
-quoted: a passage record holds the SHA-256 of its paragraph's text (UTF-8, stripped of
-surrounding white space), so anyone with the copy can check a citation.
+outlet, published, language) and a blank line; paragraphs are the lines with text after the
+header, counted from 1. A copy without a header (the first report) is all paragraphs.
+Passages are cited, never quoted: a passage record holds the SHA-256 of its paragraph's text
+(UTF-8, stripped of surrounding white space), so anyone with the copy can check a citation.
 """
 
 from __future__ import annotations
