@@ -37,9 +37,9 @@ from kgbuild.export import (
     VOID_GRAPH,
     ExportResult,
     export_graphs,
-    serialize_jsonld,
-    serialize_ntriples,
-    serialize_trig,
+    jsonld_chunks,
+    ntriples_lines,
+    trig_chunks,
     void_graph,
 )
 from kgbuild.load import Context, LoadedData, Triple, load_data
@@ -47,7 +47,7 @@ from kgbuild.names import index_names
 from kgbuild.namespaces import KG, RDF, RDFS
 from kgbuild.ontology import load_ontology, term_lines
 from kgbuild.reason import Reasoning, check_consistent, reason
-from kgbuild.serialize import atomic_write_bytes, serialize_turtle
+from kgbuild.serialize import StagedFiles, serialize_turtle, turtle_chunks
 from kgbuild.stats import Summary, summarize, summary_dict
 from kgbuild.validate import (
     Locator,
@@ -132,7 +132,12 @@ def load_inputs(
 
 
 class Timings(dict):
-    """Stage name -> (wall seconds, CPU seconds), in the order the stages ran."""
+    """Stage name -> (wall seconds, CPU seconds), in the order the stages ran, and the peak
+    memory of the process at the end of each stage."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.peak_mb: dict[str, float] = {}
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -143,15 +148,51 @@ class Timings(dict):
             done = (time.perf_counter() - wall, time.process_time() - cpu)
             before = self.get(name, (0.0, 0.0))
             self[name] = (before[0] + done[0], before[1] + done[1])
+            self.peak_mb[name] = peak_memory_mb()
+
+
+def release_memory() -> None:
+    """Hand the memory that the C allocator holds free back to the system. Between stages a
+    build frees hundreds of megabytes (the validator's store, the reasoner's indexes, each
+    serialisation) that glibc would otherwise keep, so that the next stage's peak would add to
+    them. A no-op where the C library has no ``malloc_trim``."""
+    global _malloc_trim
+    if _malloc_trim is None:
+        import ctypes
+        import ctypes.util
+
+        try:
+            _malloc_trim = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _malloc_trim = False
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
+
+
+def peak_memory_mb() -> float:
+    """The peak resident memory of this process so far, in MB (0 where it cannot be read)."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Linux reports kilobytes, macOS bytes.
+    return peak / 1e6 if os.uname().sysname == "Darwin" else peak / 1e3
 
 
 def format_timings(timings: Timings) -> str:
     """The table ``kgbuild build --timings`` prints."""
-    rows = [f"{'stage':<16}{'wall s':>9}{'CPU s':>9}"]
-    rows += [f"{name:<16}{wall:>9.3f}{cpu:>9.3f}" for name, (wall, cpu) in timings.items()]
+    rows = [f"{'stage':<16}{'wall s':>9}{'CPU s':>9}{'peak MB':>9}"]
+    rows += [
+        f"{name:<16}{wall:>9.3f}{cpu:>9.3f}{timings.peak_mb.get(name, 0.0):>9.0f}"
+        for name, (wall, cpu) in timings.items()
+    ]
     wall = sum(w for w, _ in timings.values())
     cpu = sum(c for _, c in timings.values())
-    rows.append(f"{'all stages':<16}{wall:>9.3f}{cpu:>9.3f}")
+    rows.append(f"{'all stages':<16}{wall:>9.3f}{cpu:>9.3f}{peak_memory_mb():>9.0f}")
     return "\n".join(rows)
 
 
@@ -168,6 +209,7 @@ def check_and_reason(
         checked = validate_loaded(*inputs, ontology_dir)
     if not checked.report.conforms:
         raise ShapeViolations(checked.report)
+    release_memory()
     with timings.stage("reason"):
         reasoning = reason(checked.triples)
         check_consistent(reasoning, Locator(checked.data.locations, ontology_dir))
@@ -190,23 +232,21 @@ def closure_turtle(asserted: Iterable[Triple], inferred: Iterable[Triple]) -> by
     )
 
 
-def _reasoning_files(
-    asserted: list[Triple], reasoning: Reasoning, out: Path, timings: Timings | None = None
-) -> list[tuple[Path, bytes]]:
-    timings = Timings() if timings is None else timings
+def _stage_reasoning_files(
+    asserted: list[Triple], reasoning: Reasoning, out: Path, staged: StagedFiles, timings: Timings
+) -> None:
+    from kgbuild import __version__
+
     with timings.stage(INFERRED_FILE):
-        inferred = inferred_turtle(reasoning.inferred)
+        header = INFERRED_HEADER.format(version=__version__)
+        staged.write(out / INFERRED_FILE, turtle_chunks(reasoning.inferred, header=header))
+        release_memory()
     with timings.stage(CLOSURE_FILE):
-        closure = closure_turtle(asserted, reasoning.inferred)
-    return [(out / INFERRED_FILE, inferred), (out / CLOSURE_FILE, closure)]
-
-
-def write_all(files: list[tuple[Path, bytes]]) -> tuple[Path, ...]:
-    # Everything is serialised before the first file is written, so a failure before this
-    # point writes nothing; each file is replaced atomically.
-    for path, data in files:
-        atomic_write_bytes(path, data)
-    return tuple(path for path, _ in files)
+        header = CLOSURE_HEADER.format(version=__version__)
+        closure = [*asserted, *reasoning.inferred]
+        staged.write(out / CLOSURE_FILE, turtle_chunks(closure, header=header))
+        del closure
+        release_memory()
 
 
 def reason_inputs(
@@ -217,23 +257,26 @@ def reason_inputs(
     """Load, check and validate as ``build`` does, compute the OWL 2 RL closure, check it for
     inconsistencies (Inconsistency, exit 1) and write ``out_dir/inferred.ttl`` and
     ``out_dir/kg-closure.ttl`` atomically. ``kg.ttl`` is not written."""
-    with _without_cyclic_gc():
+    with _without_cyclic_gc(), StagedFiles() as staged:
         checked, reasoning = check_and_reason(ontology_dir, data_dir)
         triples = checked.triples
-        outputs = write_all(_reasoning_files(triples, reasoning, Path(out_dir)))
+        _stage_reasoning_files(triples, reasoning, Path(out_dir), staged, Timings())
+        outputs = tuple(staged.commit())
     return ReasonResult(triples, reasoning, outputs, checked.report)
 
 
-def _export_files(
+def _stage_export_files(
     checked: Validation,
     reasoning: Reasoning,
     out: Path,
     formats: Iterable[str],
+    staged: StagedFiles,
     endpoint: str | None = None,
     also_written: Iterable[str] = (),
     timings: Timings | None = None,
 ) -> ExportResult:
-    """The chosen export formats and void.ttl, serialised in memory."""
+    """Serialise the chosen export formats and void.ttl, staging each file as soon as it is
+    made (so that only one is in memory at a time)."""
     from kgbuild import __version__
 
     timings = Timings() if timings is None else timings
@@ -250,32 +293,34 @@ def _export_files(
         void = void_graph(
             checked.ontology, documents, len(ontology) + len(data), counts, filenames, endpoint
         )
-    files: list[tuple[Path, bytes]] = []
+    outputs: list[Path] = []
     for fmt in chosen:
         with timings.stage(EXPORT_FORMATS[fmt]):
+            content: Iterable[str | bytes]
             if fmt == "turtle":
-                content = serialize_turtle([*ontology, *data])
+                content = turtle_chunks([*ontology, *data])
             elif fmt == "ntriples":
-                content = serialize_ntriples([*ontology, *data])
+                content = ntriples_lines([*ontology, *data])
             elif fmt == "jsonld":
                 context: Context | None = checked.data.context
                 assert context is not None
-                content = serialize_jsonld([*ontology, *data], context, context.raw)
+                content = jsonld_chunks([*ontology, *data], context, context.raw)
             else:
-                content = serialize_trig(
+                content = trig_chunks(
                     {**graphs, VOID_GRAPH: list(void)},
                     HEADER.format(version=__version__, what="the dataset as named graphs (TriG)"),
                 )
-        files.append((out / EXPORT_FORMATS[fmt], content))
+            outputs.append(staged.write(out / EXPORT_FORMATS[fmt], content).target)
+            del content
+            release_memory()
     with timings.stage(VOID_FILE):
         void_text = serialize_turtle(
             void,
             prefixes=EXPORT_PREFIXES,
             header=HEADER.format(version=__version__, what="VoID / DCAT dataset description"),
         )
-    files.append((out / VOID_FILE, void_text))
-    outputs = tuple(path for path, _ in files)
-    return ExportResult({**graphs, VOID_GRAPH: list(void)}, outputs, counts, files)
+        outputs.append(staged.write(out / VOID_FILE, void_text).target)
+    return ExportResult({**graphs, VOID_GRAPH: list(void)}, tuple(outputs), counts)
 
 
 def _index_content(
@@ -344,61 +389,77 @@ def _build(ontology_dir: Path, data_dir: Path, out: Path, formats: Iterable[str]
     timings = Timings()
     checked, reasoning = check_and_reason(ontology_dir, data_dir, timings)
     triples = checked.triples
-    reasoning_files = _reasoning_files(triples, reasoning, out, timings)
-    exported = _export_files(
-        checked,
-        reasoning,
-        out,
-        {"turtle", *formats},
-        also_written=[path.name for path, _ in reasoning_files],
-        timings=timings,
-    )
-    # kg.ttl first: if the disk fails midway, the main product is the one most likely current.
-    kg_file, *others = exported.files
-    files = [kg_file, *reasoning_files, *others]
-    with timings.stage("write files"):
-        outputs = list(write_all(files))
-    contents = {path.name: data for path, data in files}
-    assert reasoning.reasoner is not None
-    with timings.stage(INDEX_FILE):
-        names, labels, locations = _index_content(triples, checked.data, ontology_dir, data_dir)
-        try:
-            contents[INDEX_FILE] = write_index(
-                out / INDEX_FILE, reasoning.reasoner, names, labels, locations
+    # Every file is written under a temporary name first and moved into place at the end, so
+    # a failure on the way leaves the last build's files; each is dropped from memory once
+    # written, so the build holds one serialisation at a time.
+    with StagedFiles() as staged:
+        staged.prepare(out / KG_FILE)  # an unusable --out is reported by its main file
+        with timings.stage(INDEX_FILE):
+            # First: the reasoner's record of derivations is the largest structure of a build,
+            # and is let go once the index holds it.
+            assert reasoning.reasoner is not None
+            names, labels, locations = _index_content(triples, checked.data, ontology_dir, data_dir)
+            index_file = staged.temporary(out / INDEX_FILE)
+            try:
+                write_index(index_file, reasoning.reasoner, names, labels, locations)
+            except (OSError, sqlite3.Error) as exc:
+                index_file.unlink(missing_ok=True)
+                raise InputError(
+                    f"cannot write '{display_path(out / INDEX_FILE)}': {first_line(exc)}",
+                    hint="choose another --out directory",
+                ) from exc
+            reasoning.reasoner = None
+            del names, labels, locations
+            release_memory()
+            staged.add(out / INDEX_FILE, index_file)
+        _stage_reasoning_files(triples, reasoning, out, staged, timings)
+        _stage_export_files(
+            checked,
+            reasoning,
+            out,
+            {"turtle", *formats},
+            staged,
+            also_written=[INFERRED_FILE, CLOSURE_FILE],
+            timings=timings,
+        )
+        with timings.stage(STORE_DIR):
+            closure, kg = staged.files[out / CLOSURE_FILE], staged.files[out / KG_FILE]
+            try:
+                write_store(out, (closure.temporary, closure.sha256), (kg.temporary, kg.sha256))
+            except OSError as exc:
+                raise InputError(
+                    f"cannot write '{display_path(out / STORE_DIR)}': {first_line(exc)}",
+                    hint="choose another --out directory",
+                ) from exc
+        with timings.stage(MANIFEST_FILE):
+            summary = summarize(triples)
+            details = {
+                "reasoner": reasoning.engine,
+                "triples": {
+                    "asserted": len(triples),
+                    "inferred": len(reasoning.inferred),
+                    "closure": len(triples) + len(reasoning.inferred),
+                },
+                "summary": summary_dict(summary),
+            }
+            hashes = {path.name: (f.size, f.sha256) for path, f in staged.files.items()}
+            staged.write(
+                out / MANIFEST_FILE, manifest_bytes(ontology_dir, data_dir, out, hashes, details)
             )
-        except (OSError, sqlite3.Error) as exc:
-            raise InputError(
-                f"cannot write '{display_path(out / INDEX_FILE)}': {first_line(exc)}",
-                hint="choose another --out directory",
-            ) from exc
-    outputs.append(out / INDEX_FILE)
-    with timings.stage(STORE_DIR):
-        try:
-            write_store(out, contents[CLOSURE_FILE], contents[KG_FILE])
-        except OSError as exc:
-            raise InputError(
-                f"cannot write '{display_path(out / STORE_DIR)}': {first_line(exc)}",
-                hint="choose another --out directory",
-            ) from exc
-    outputs.append(out / STORE_DIR)
-    with timings.stage(MANIFEST_FILE):
-        summary = summarize(triples)
-        details = {
-            "reasoner": reasoning.engine,
-            "triples": {
-                "asserted": len(triples),
-                "inferred": len(reasoning.inferred),
-                "closure": len(triples) + len(reasoning.inferred),
-            },
-            "summary": summary_dict(summary),
-        }
-        manifest = manifest_bytes(ontology_dir, data_dir, out, contents, details)
-        atomic_write_bytes(out / MANIFEST_FILE, manifest)
-    outputs.append(out / MANIFEST_FILE)
+        with timings.stage("write files"):
+            # kg.ttl first: if the disk fails midway, the main product is the one most likely
+            # current; the manifest last, as the mark of a complete build.
+            first = [out / KG_FILE, out / INFERRED_FILE, out / CLOSURE_FILE]
+            last = [out / INDEX_FILE, out / MANIFEST_FILE]
+            middle = [p for p in staged.files if p not in first and p not in last]
+            staged.files = {p: staged.files[p] for p in [*first, *middle, *last]}
+            written = staged.commit()
+    outputs = [*written[:-1], out / STORE_DIR, written[-1]]
+    kg_file = written[0]
     return BuildResult(
         checked.ontology,
         checked.data,
-        kg_file[0],
+        kg_file,
         summary,
         checked.report,
         reasoning,
@@ -417,8 +478,8 @@ def export(
     """Check, validate and reason as ``build`` does (the same errors, nothing written on
     failure), then write only the chosen ``formats`` (names of EXPORT_FORMATS) and
     ``void.ttl`` to ``out_dir``, each atomically; ``endpoint`` goes into the description."""
-    with _without_cyclic_gc():
+    with _without_cyclic_gc(), StagedFiles() as staged:
         checked, reasoning = check_and_reason(ontology_dir, data_dir)
-        exported = _export_files(checked, reasoning, Path(out_dir), formats, endpoint)
-        exported.outputs = write_all(exported.files)
+        exported = _stage_export_files(checked, reasoning, Path(out_dir), formats, staged, endpoint)
+        staged.commit()
     return exported

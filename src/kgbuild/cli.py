@@ -157,7 +157,7 @@ Files (in OUT):
     "--timings",
     is_flag=True,
     default=False,
-    help="Print the wall and CPU seconds of each stage on stderr.",
+    help="Print the wall and CPU seconds of each stage, and the peak memory so far, on stderr.",
 )
 def build_command(
     data_dir: Path,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from rdflib.term import Node
 
 from kgbuild.load import Context
 from kgbuild.namespaces import DCTERMS, ID_BASE, KG, KG_ONTOLOGY, OWL, PREFIXES, RDF, XSD
-from kgbuild.serialize import Triple, ntriples_term, relative_id, serialize_turtle
+from kgbuild.serialize import Triple, ntriples_term, relative_id, turtle_parts
 
 __all__ = [
     "DATASET",
@@ -32,9 +32,12 @@ __all__ = [
     "ExportResult",
     "endpoint_description",
     "export_graphs",
+    "jsonld_chunks",
+    "ntriples_lines",
     "serialize_jsonld",
     "serialize_ntriples",
     "serialize_trig",
+    "trig_chunks",
     "void_graph",
 ]
 
@@ -75,9 +78,8 @@ HEADER = (
 @dataclass
 class ExportResult:
     graphs: dict[URIRef, list[Triple]]  # named graph -> its triples (the VoID graph included)
-    outputs: tuple[Path, ...]  # every file written (or, from build's export step, to write)
+    outputs: tuple[Path, ...]  # every file written
     counts: dict[URIRef, int] = field(default_factory=dict)  # named graph -> triples
-    files: list[tuple[Path, bytes]] = field(default_factory=list)  # path -> content
 
 
 def _local_id(iri: URIRef) -> str:
@@ -218,6 +220,11 @@ def serialize_ntriples(triples: Iterable[Triple]) -> bytes:
     """N-Triples, one line per triple, lines sorted bytewise. Blank nodes keep their labels,
     which are content-derived: the ontology, the only source of blank nodes, is canonicalised
     when it is read."""
+    return b"".join(ntriples_lines(triples))
+
+
+def ntriples_lines(triples: Iterable[Triple]) -> list[bytes]:
+    """The lines of ``serialize_ntriples``, sorted, each once."""
     texts: dict[Node, str] = {}
 
     def term(node: Node) -> str:
@@ -227,28 +234,37 @@ def serialize_ntriples(triples: Iterable[Triple]) -> bytes:
         return text
 
     lines = {f"{term(s)} {term(p)} {term(o)} .\n".encode() for s, p, o in triples}
-    return b"".join(sorted(lines))
+    return sorted(lines)
 
 
 def serialize_trig(graphs: Mapping[URIRef, Iterable[Triple]], header: str) -> bytes:
     """TriG of named graphs, each written by the deterministic Turtle writer."""
+    return "".join(trig_chunks(graphs, header)).encode("utf-8")
+
+
+def trig_chunks(graphs: Mapping[URIRef, Iterable[Triple]], header: str) -> Iterator[str]:
+    """``serialize_trig``'s text in pieces: the head, then one statement at a time."""
     directives: set[str] = set()
-    blocks: list[str] = []
+    bodies: list[tuple[URIRef, list[str]]] = []
     for name in sorted(graphs, key=str):
-        text = serialize_turtle(graphs[name], prefixes=EXPORT_PREFIXES, header="").decode("utf-8")
-        body_lines = []
-        for line in text.splitlines():
-            if line.startswith(("@prefix ", "@base ")):
-                directives.add(line)
-            else:
-                body_lines.append(line)
-        body = "\n".join(body_lines).strip("\n")
-        indented = "\n".join(("    " + line) if line else "" for line in body.splitlines())
-        blocks.append(f"<{name}> {{\n{indented}\n}}" if body else f"<{name}> {{ }}")
+        head, body = turtle_parts(graphs[name], prefixes=EXPORT_PREFIXES, header="")
+        directives.update(line for line in head.split("\n") if line)
+        bodies.append((name, body))
     base = sorted(d for d in directives if d.startswith("@base "))
     prefixes = sorted(d for d in directives if d.startswith("@prefix "))
-    head = header.rstrip("\n") + "\n" + "\n".join(base + prefixes)
-    return (head + "\n\n" + "\n\n".join(blocks) + "\n").encode("utf-8")
+    yield header.rstrip("\n") + "\n" + "\n".join(base + prefixes) + "\n\n"
+    for n, (name, body) in enumerate(bodies):
+        separator = "\n\n" if n else ""
+        if not body:
+            yield f"{separator}<{name}> {{ }}"
+            continue
+        yield f"{separator}<{name}> {{\n"
+        for i, block in enumerate(body):
+            # Split at newlines only: a literal may hold other line separators (U+2028).
+            indented = "\n".join(("    " + line) if line else "" for line in block.split("\n"))
+            yield indented if i == 0 else "\n\n" + indented
+        yield "\n}"
+    yield "\n"
 
 
 # --------------------------------------------------------------------------------------------
@@ -467,9 +483,32 @@ def serialize_jsonld(
     """Compacted JSON-LD of ``triples`` with the project context (``context_object`` is written
     inline as the document's @context, never fetched; ``context`` is its classification).
     Nodes, keys and values are sorted, so the output is deterministic."""
+    return "".join(jsonld_chunks(triples, context, context_object)).encode("utf-8")
+
+
+def jsonld_chunks(
+    triples: Iterable[Triple], context: Context, context_object: Mapping[str, Any]
+) -> Iterator[str]:
+    """``serialize_jsonld``'s text in pieces, one node object at a time: exactly what
+    ``json.dumps(document, indent=2)`` writes, without the whole text in memory."""
     triples = list(triples)
     try:
         doc = _JsonLdWriter(triples, context, labelled=False).document(context_object)
     except _NeedLabels:
         doc = _JsonLdWriter(triples, context, labelled=True).document(context_object)
-    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    del triples
+
+    def dumped(value: Any, level: int) -> str:
+        # JSON text holds newlines only between its tokens (strings escape them), so indenting
+        # each line puts a value at any depth.
+        return json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n" + "  " * level)
+
+    yield '{\n  "@context": ' + dumped(doc["@context"], 1) + ',\n  "@graph": '
+    nodes = doc["@graph"]
+    if not nodes:
+        yield "[]\n}\n"
+        return
+    yield "[\n"
+    for i, node in enumerate(nodes):
+        yield ("    " if i == 0 else ",\n    ") + dumped(node, 2)
+    yield "\n  ]\n}\n"

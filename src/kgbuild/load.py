@@ -15,6 +15,7 @@ import difflib
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1393,9 +1394,7 @@ def load_data(data_dir: str | os.PathLike[str], ontology: Graph) -> LoadedData:
     del checked.records[:]
     quads = to_quads(flat, checked.context)
     del flat
-    data_triples = [q[:3] for q in quads]
-    _assert_closed(data_triples, checked.defined, checked.context.base)
-    del data_triples
+    _assert_closed((q[:3] for q in quads), checked.defined, checked.context.base)
     triples, provenance_locations, errors = plan.attest(quads)
     if errors:
         errors.sort(key=lambda e: (checked.order.get(e.path, -1), e.line or 0))
@@ -1447,21 +1446,36 @@ def check_data(data_dir: str | os.PathLike[str], ontology: Graph) -> CheckedData
 _RECORD_GRAPH = "urn:kgbuild:record:"
 
 
+# Node objects per JSON-LD document: parsing the data in parts keeps pyoxigraph's quads of one
+# part in memory at a time, not a million of them.
+_NODES_PER_DOCUMENT = 5_000
+
+
 def to_quads(nodes: list[Any], context: Context) -> list[tuple[Node, Node, Node, int]]:
     """The triples of flat node objects under ``context``, each with the index of the node
     object that states it (one JSON-LD named graph per node object tells them apart)."""
-    wrapped = [{"@id": f"{_RECORD_GRAPH}{i}", "@graph": [n]} for i, n in enumerate(nodes)]
-    document = json.dumps({"@context": context.raw, "@graph": wrapped}).encode("utf-8")
-    try:
-        parsed = ox.parse(document, format=ox.RdfFormat.JSON_LD, base_iri=context.base)
-        quads = list(parsed)
-    except (SyntaxError, ValueError) as exc:
-        raise KgbuildError(f"internal error: the checked records are not JSON-LD: {exc}") from exc
     start = len(_RECORD_GRAPH)
-    indexes = [int(q.graph_name.value[start:]) for q in quads]
-    return [
-        (s, p, o, i) for (s, p, o), i in zip(from_oxigraph_triples(quads), indexes, strict=True)
-    ]
+    cache: dict[str, Node] = {}
+    quads: list[tuple[Node, Node, Node, int]] = []
+    for first in range(0, len(nodes), _NODES_PER_DOCUMENT):
+        part = nodes[first : first + _NODES_PER_DOCUMENT]
+        wrapped = [
+            {"@id": f"{_RECORD_GRAPH}{first + i}", "@graph": [n]} for i, n in enumerate(part)
+        ]
+        document = json.dumps({"@context": context.raw, "@graph": wrapped}).encode("utf-8")
+        try:
+            parsed = list(ox.parse(document, format=ox.RdfFormat.JSON_LD, base_iri=context.base))
+        except (SyntaxError, ValueError) as exc:
+            raise KgbuildError(
+                f"internal error: the checked records are not JSON-LD: {exc}"
+            ) from exc
+        del document
+        indexes = [int(q.graph_name.value[start:]) for q in parsed]
+        quads.extend(
+            (s, p, o, i)
+            for (s, p, o), i in zip(from_oxigraph_triples(parsed, cache), indexes, strict=True)
+        )
+    return quads
 
 
 def to_triples(nodes: list[Any], context: Context) -> list[Triple]:
@@ -1477,7 +1491,7 @@ def to_triples(nodes: list[Any], context: Context) -> list[Triple]:
         raise KgbuildError(f"internal error: the checked records are not JSON-LD: {exc}") from exc
 
 
-def _assert_closed(triples: list[Triple], defined: dict[str, Any], base: str) -> None:
+def _assert_closed(triples: Iterable[Triple], defined: dict[str, Any], base: str) -> None:
     """Guard against the checker and the JSON-LD processor resolving ids differently."""
     for triple in triples:
         for term in triple:

@@ -144,7 +144,9 @@ class Plan:
         """The data triples, each once, followed by the provenance triples; the locations of the
         statement and attestation nodes; and the errors found (sides that are no triple)."""
         records = self.records
-        sources_of: dict[Triple, set[Source]] = {}
+        # The records' own frozensets are shared, not copied: most triples rest on their
+        # record's default, and a million sets would cost hundreds of megabytes.
+        sources_of: dict[Triple, Sources] = {}
         where_of: dict[Triple, tuple[Path, int]] = {}
         exempt_subjects: set[str] = set()
         for s, p, o, index in quads:
@@ -152,12 +154,16 @@ class Plan:
             record = records[index]
             if record.exempt:
                 exempt_subjects.add(record.subject)
-                sources_of.setdefault(triple, set())
+                sources_of.setdefault(triple, frozenset())
                 continue
             found = record.by_value.get((str(p), o))
             if found is None:
                 found = record.by_key.get(str(p), record.default)
-            sources_of.setdefault(triple, set()).update(found)
+            before = sources_of.get(triple)
+            if before is None:
+                sources_of[triple] = found
+            elif not found <= before:
+                sources_of[triple] = before | found
             if triple not in where_of:
                 line = record.line
                 for key in self.keys_of.get(str(p), ()):

@@ -124,7 +124,8 @@ _ENGINE_CLASSES = frozenset(
 _CHECKED_NAMESPACES = (str(RDF), str(RDFS), str(OWL))
 
 
-_SAME_AS, _TYPE, _XSD = OWL.sameAs, RDF.type, str(XSD)  # rdflib namespaces are slow to ask
+# Sets, not ==: rdflib compares terms in Python, and keep() runs once per derived triple.
+_SAME_AS, _TYPE, _XSD = frozenset({OWL.sameAs}), frozenset({RDF.type}), str(XSD)
 
 
 def keep(triple: Triple) -> bool:
@@ -132,12 +133,12 @@ def keep(triple: Triple) -> bool:
     s, p, o = triple
     if isinstance(s, Literal) or isinstance(p, Literal):
         return False
-    if p == _SAME_AS and s == o:
+    if p in _SAME_AS and s == o:
         return False
     if isinstance(s, URIRef) and str(s).startswith(_VOCABULARIES):
         return False
     # Typing a literal (owlrl does it through a proxy or on literal subjects): never useful.
-    return not (p == _TYPE and isinstance(o, URIRef) and str(o).startswith(_XSD))
+    return not (p in _TYPE and isinstance(o, URIRef) and str(o).startswith(_XSD))
 
 
 @dataclass(frozen=True)
@@ -187,19 +188,20 @@ def reference_reasons(triples: Iterable[Triple]) -> list[str]:
     datatypes = frozenset(OWL_RL_Datatypes)
     reasons: dict[str, None] = {}
     triples = list(triples)
-    first, rest, type_ = RDF.first, RDF.rest, RDF.type  # rdflib namespaces are slow to ask
     firsts: dict[Node, list[Node]] = defaultdict(list)
     rests: dict[Node, list[Node]] = defaultdict(list)
     predicates: set[Node] = set()
     classes: set[Node] = set()
     literals: set[Literal] = set()
+    # A dict lookup, not ==: rdflib compares terms in Python, a million times over.
+    lists = {RDF.first: firsts, RDF.rest: rests}
+    types = {RDF.type}
     for s, p, o in triples:
         predicates.add(p)
-        if p == first:
-            firsts[s].append(o)
-        elif p == rest:
-            rests[s].append(o)
-        elif p == type_:
+        found = lists.get(p)
+        if found is not None:
+            found[s].append(o)
+        elif p in types:
             classes.add(o)
         if isinstance(o, Literal):
             literals.add(o)

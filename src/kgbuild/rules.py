@@ -34,7 +34,7 @@ every run.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -95,6 +95,24 @@ def _sort_key(term: Node) -> str:
     return term.n3()
 
 
+def _add(index: dict[int, int | set[int]], key: int, value: int) -> None:
+    found = index.get(key)
+    if found is None:
+        index[key] = value
+    elif type(found) is int:
+        if found != value:
+            index[key] = {found, value}
+    else:
+        found.add(value)
+
+
+def _values(found: int | set[int] | None) -> Collection[int]:
+    """The values an index holds for a key (see Reasoner._po)."""
+    if found is None:
+        return ()
+    return (found,) if type(found) is int else found  # type: ignore[return-value]
+
+
 class Reasoner:
     """The rules of this module run to a fixpoint over ``triples`` (the asserted graph).
 
@@ -117,8 +135,10 @@ class Reasoner:
         self._derived: dict[_Ids, tuple[str, tuple[_Ids, ...], int]] = {}
         self._new: dict[_Ids, tuple[str, tuple[_Ids, ...], int]] = {}
         # p -> s -> objects and p -> o -> subjects: everything known before the current round.
-        self._po: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
-        self._ps: dict[int, dict[int, set[int]]] = defaultdict(lambda: defaultdict(set))
+        # One value is kept as the bare number, two or more as a set: most subjects have one
+        # value of a property, and a million one-element sets would take half a gigabyte.
+        self._po: dict[int, dict[int, int | set[int]]] = defaultdict(dict)
+        self._ps: dict[int, dict[int, int | set[int]]] = defaultdict(dict)
         (
             self._type,
             self._first,
@@ -182,8 +202,8 @@ class Reasoner:
         seen: set[int] = set()
         node = head
         while node != self._nil:
-            firsts = self._po[self._first].get(node, ())
-            rests = self._po[self._rest].get(node, ())
+            firsts = _values(self._po[self._first].get(node))
+            rests = _values(self._po[self._rest].get(node))
             if node in seen or len(firsts) != 1 or len(rests) != 1:
                 return ()
             seen.add(node)
@@ -259,21 +279,23 @@ class Reasoner:
         p, o = self._ids.get(predicate), self._ids.get(obj)
         if p is None or o is None:
             return []
-        return [self._terms[s] for s in sorted(self._ps[p].get(o, ()))]
+        return [self._terms[s] for s in sorted(_values(self._ps[p].get(o)))]
 
     def objects(self, subject: Node, predicate: Node) -> list[Node]:
         """The objects of (subject, predicate, ?) in the closure."""
         s, p = self._ids.get(subject), self._ids.get(predicate)
         if s is None or p is None:
             return []
-        return [self._terms[o] for o in sorted(self._po[p].get(s, ()))]
+        return [self._terms[o] for o in sorted(_values(self._po[p].get(s)))]
 
     def subjects_with_several(self, predicate: Node) -> list[Node]:
         """The subjects with two or more values of ``predicate`` in the closure."""
         p = self._ids.get(predicate)
         if p is None:
             return []
-        return [self._terms[s] for s, objects in sorted(self._po[p].items()) if len(objects) > 1]
+        return [
+            self._terms[s] for s, objects in sorted(self._po[p].items()) if type(objects) is set
+        ]
 
     def subject_objects(self, predicate: Node) -> Iterator[tuple[Node, Node]]:
         """The (subject, object) pairs of ``predicate`` in the closure."""
@@ -287,20 +309,23 @@ class Reasoner:
 
     def _index(self, triple: _Ids) -> None:
         s, p, o = triple
-        self._po[p][s].add(o)
-        self._ps[p][o].add(s)
+        _add(self._po[p], s, o)
+        _add(self._ps[p], o, s)
 
     def _has(self, s: int, p: int, o: int) -> bool:
-        return o in self._po[p].get(s, ())
+        found = self._po[p].get(s)
+        if type(found) is int:
+            return found == o
+        return found is not None and o in found
 
     def _objects(self, s: int, p: int) -> list[int]:
-        return list(self._po[p].get(s, ()))
+        return list(_values(self._po[p].get(s)))
 
     def _subjects(self, p: int, o: int) -> list[int]:
-        return list(self._ps[p].get(o, ()))
+        return list(_values(self._ps[p].get(o)))
 
     def _pairs(self, p: int) -> list[tuple[int, int]]:
-        return [(s, o) for s, objects in self._po[p].items() for o in objects]
+        return [(s, o) for s, objects in self._po[p].items() for o in _values(objects)]
 
     def _run(self) -> None:
         delta = sorted(self._asserted)

@@ -10,11 +10,13 @@ same bytes.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import re
 import tempfile
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -26,12 +28,16 @@ from kgbuild.errors import InputError, display_path
 from kgbuild.namespaces import ID_BASE, OWL, PREFIXES, RDF, XSD
 
 __all__ = [
+    "Staged",
+    "StagedFiles",
     "Triple",
     "atomic_write_bytes",
     "compact_terms",
     "ntriples_term",
     "relative_id",
     "serialize_turtle",
+    "turtle_chunks",
+    "turtle_parts",
     "write_turtle",
 ]
 
@@ -279,7 +285,9 @@ class _Writer:
         blocks.extend(sorted(roots))
         return blocks
 
-    def document(self, header: str) -> str:
+    def parts(self, header: str) -> tuple[str, list[str]]:
+        """The document's head (``header``, @base and the @prefix lines it uses) and its
+        statements; ``document`` joins them."""
         body = self.body()
         head = [header.rstrip("\n")] if header else []
         if self.used_base and self.base:
@@ -289,7 +297,18 @@ class _Writer:
             for p, ns in sorted(self.prefixes.items())
             if p in self.used_prefixes
         )
-        return "\n".join(head) + "\n\n" + "\n\n".join(body) + "\n"
+        return "\n".join(head), body
+
+    def document(self, header: str) -> str:
+        return "".join(_joined(*self.parts(header)))
+
+
+def _joined(head: str, body: list[str]) -> Iterator[str]:
+    """``head``, a blank line, the statements of ``body`` separated by blank lines, a newline."""
+    yield head + "\n\n"
+    for i, block in enumerate(body):
+        yield block if i == 0 else "\n\n" + block
+    yield "\n"
 
 
 def serialize_turtle(
@@ -304,14 +323,35 @@ def serialize_turtle(
     Blank nodes that are shared or cyclic cannot be written inline; then the graph is
     canonicalised (rdflib.compare) and every blank node gets a stable ``_:`` label.
     """
+    return "".join(turtle_chunks(graph, prefixes, base, header)).encode("utf-8")
+
+
+def turtle_chunks(
+    graph: Graph | Iterable[Triple],
+    prefixes: Mapping[str, str] = PREFIXES,
+    base: str | None = ID_BASE,
+    header: str = HEADER,
+) -> Iterator[str]:
+    """``serialize_turtle``'s text in pieces (the head, then one statement at a time), to be
+    written out without joining a large graph's text in memory."""
+    return _joined(*turtle_parts(graph, prefixes, base, header))
+
+
+def turtle_parts(
+    graph: Graph | Iterable[Triple],
+    prefixes: Mapping[str, str] = PREFIXES,
+    base: str | None = ID_BASE,
+    header: str = HEADER,
+) -> tuple[str, list[str]]:
+    """The head (``header``, @base and the @prefix lines used) and the statements of
+    ``serialize_turtle``'s text."""
     triples = graph if isinstance(graph, Graph) else list(graph)
     try:
-        text = _Writer(triples, prefixes, base, labelled=False).document(header)
+        return _Writer(triples, prefixes, base, labelled=False).parts(header)
     except _NeedLabels:
         whole = graph if isinstance(graph, Graph) else _graph_of(triples)
         canonical = to_canonical_graph(whole)  # stable, content-derived blank node labels
-        text = _Writer(canonical, prefixes, base, labelled=True).document(header)
-    return text.encode("utf-8")
+        return _Writer(canonical, prefixes, base, labelled=True).parts(header)
 
 
 def compact_terms(prefixes: Mapping[str, str], base: str | None) -> Callable[[Node], str]:
@@ -335,54 +375,142 @@ def atomic_write_bytes(
     Creates missing parent directories. Raises InputError (with ``hint``) when the path cannot
     be written.
     """
-    path = Path(path)
-    directory = path.parent
+    with StagedFiles(hint) as staged:
+        staged.write(Path(path), data)
+        staged.commit()
 
-    def unwritable(exc: OSError) -> InputError:
-        reason = exc.strerror or str(exc)
+
+@dataclass(frozen=True)
+class Staged:
+    """A file written under a temporary name, waiting to be moved to ``target``."""
+
+    target: Path
+    temporary: Path
+    size: int
+    sha256: str
+
+
+class StagedFiles:
+    """Files written beside their targets under temporary names (fsynced, so they can be large
+    and need not stay in memory), then moved into place one after the other by ``commit``.
+    Leaving the ``with`` block without a commit, by an error or not, removes them all, so a
+    failed run leaves the old files as they were and no temporary file behind."""
+
+    def __init__(self, hint: str = "choose another --out directory") -> None:
+        self.hint = hint
+        self.files: dict[Path, Staged] = {}
+
+    def __enter__(self) -> StagedFiles:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.discard()
+
+    def _unwritable(self, path: Path, exc: OSError) -> InputError:
         return InputError(
-            f"cannot write '{display_path(path)}': {reason}",
-            hint=hint,
+            f"cannot write '{display_path(path)}': {exc.strerror or str(exc)}", hint=self.hint
         )
 
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        # The first ancestor that is in the way: a regular file where a directory should be.
-        blocker = next(
-            (p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()),
-            Path(exc.filename or directory),
-        )
-        raise InputError(
-            f"cannot write '{display_path(path)}': '{display_path(blocker)}' "
-            "exists and is not a directory",
-            hint=hint,
-        ) from exc
-    except OSError as exc:
-        raise unwritable(exc) from exc
-    if path.is_dir():
-        raise InputError(
-            f"cannot write '{display_path(path)}': it is a directory",
-            hint=hint,
-        )
-    try:
-        fd, tmp_name = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise unwritable(exc) from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp_name, 0o644)  # mkstemp makes it 0600; the output is a normal file
-        os.replace(tmp_name, path)
-    except BaseException as exc:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
-        if isinstance(exc, OSError):
-            raise unwritable(exc) from exc
-        raise
-    _fsync_directory(directory)
+    def temporary(self, path: Path) -> Path:
+        """A new empty temporary file beside ``path`` (its directories made), to be filled by
+        the caller and handed to ``add``."""
+        self.prepare(path)
+        try:
+            fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        except OSError as exc:
+            raise self._unwritable(path, exc) from exc
+        os.close(fd)
+        return Path(name)
+
+    def prepare(self, path: Path) -> None:
+        """Make the directories of ``path``; InputError when it cannot be written there."""
+        directory = path.parent
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError) as exc:
+            # The first ancestor that is in the way: a regular file where a directory should be.
+            blocker = next(
+                (p for p in (directory, *directory.parents) if p.exists() and not p.is_dir()),
+                Path(exc.filename or directory),
+            )
+            raise InputError(
+                f"cannot write '{display_path(path)}': '{display_path(blocker)}' "
+                "exists and is not a directory",
+                hint=self.hint,
+            ) from exc
+        except OSError as exc:
+            raise self._unwritable(path, exc) from exc
+        if path.is_dir():
+            raise InputError(
+                f"cannot write '{display_path(path)}': it is a directory", hint=self.hint
+            )
+
+    def write(self, path: Path, data: bytes | Iterable[str | bytes]) -> Staged:
+        """Stage ``data`` (bytes, or pieces of text or bytes written one after the other, text
+        as UTF-8) as the next content of ``path``."""
+        temporary = self.temporary(path)
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with temporary.open("wb", buffering=1 << 20) as handle:
+                for piece in [data] if isinstance(data, bytes) else data:
+                    chunk = piece.encode("utf-8") if isinstance(piece, str) else piece
+                    handle.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+        except BaseException as exc:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            if isinstance(exc, OSError):
+                raise self._unwritable(path, exc) from exc
+            raise
+        return self.add(path, temporary, digest.hexdigest(), size)
+
+    def add(self, path: Path, temporary: Path, sha256: str | None = None, size: int = -1) -> Staged:
+        """Stage the finished file ``temporary`` (from ``temporary()``) as ``path``; its hash and
+        size are read from it unless given."""
+        try:
+            if sha256 is None:
+                digest = hashlib.sha256()
+                size = 0
+                with temporary.open("rb") as handle:
+                    for chunk in iter(lambda: handle.read(1 << 20), b""):
+                        digest.update(chunk)
+                        size += len(chunk)
+                sha256 = digest.hexdigest()
+            with temporary.open("rb+") as handle:
+                os.fsync(handle.fileno())
+            os.chmod(temporary, 0o644)  # mkstemp makes it 0600; the output is a normal file
+        except OSError as exc:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise self._unwritable(path, exc) from exc
+        old = self.files.pop(path, None)
+        if old is not None:
+            with contextlib.suppress(FileNotFoundError):
+                old.temporary.unlink()
+        staged = self.files[path] = Staged(path, temporary, size, sha256)
+        return staged
+
+    def commit(self) -> list[Path]:
+        """Move every staged file into place, in the order staged; returns their paths."""
+        done: list[Path] = []
+        for staged in list(self.files.values()):
+            try:
+                os.replace(staged.temporary, staged.target)
+            except OSError as exc:
+                raise self._unwritable(staged.target, exc) from exc
+            del self.files[staged.target]
+            done.append(staged.target)
+        for directory in dict.fromkeys(path.parent for path in done):
+            _fsync_directory(directory)
+        return done
+
+    def discard(self) -> None:
+        for staged in self.files.values():
+            with contextlib.suppress(FileNotFoundError):
+                staged.temporary.unlink()
+        self.files.clear()
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -1041,7 +1041,10 @@ def unsupported(shapes: Graph) -> list[str]:
 
 
 def validate(
-    graph: Graph, shapes: Graph, shape_iris: Iterable[Node] | None = None
+    graph: Graph,
+    shapes: Graph,
+    shape_iris: Iterable[Node] | None = None,
+    triples: Iterable[tuple[Node, Node, Node]] | None = None,
 ) -> tuple[bool, Graph]:
     """Validate the data graph ``graph`` against ``shapes``: (conforms, report graph), as
     pySHACL gives them with ``inference="none", advanced=True, allow_warnings=True,
@@ -1051,6 +1054,11 @@ def validate(
     that the property shapes of a listed node shape always run with it (pySHACL skips those not
     listed too). Raises UnsupportedShapes when ``unsupported(shapes)`` is not empty, and
     ShaclRuntimeError where pySHACL fails while validating.
+
+    ``triples``, when given, are the data graph's triples, each once; ``graph`` then need only
+    hold its namespace bindings and the triples whose subject is a blank node (all that
+    messages and the report copy from it), so a large data set needs no rdflib graph, which
+    would take more time and memory than the validation itself.
     """
     if isinstance(graph, ConjunctiveGraph):
         raise TypeError("validate takes a plain rdflib Graph, not a Dataset")
@@ -1065,7 +1073,7 @@ def validate(
             if iri not in program.shapes:
                 raise ValueError(f"{iri} is not a shape of the shapes graph")
             run_shapes.append(program.shapes[iri])
-    run = _Run(graph, shapes, program)
+    run = _Run(graph, shapes, program, triples)
     conforms = True
     for shape in run_shapes:
         ok, results = run.shape(shape, list(run.focus_nodes(shape)))
@@ -1126,11 +1134,24 @@ def _string_of(value: Node) -> str:
     return str(value)
 
 
+# Focus nodes per VALUES block of a SPARQL constraint. Oxigraph evaluates a constraint's
+# OPTIONAL or NOT EXISTS part as one join per block, over the whole graph: with small blocks
+# that work is repeated block after block, and validation grows with the square of the data.
+_VALUES_ROWS = 100_000
+
+
 class _Run:
     """One validation: the data indexes, the Oxigraph store, the results."""
 
-    def __init__(self, graph: Graph, shapes: Graph, program: _Program) -> None:
+    def __init__(
+        self,
+        graph: Graph,
+        shapes: Graph,
+        program: _Program,
+        triples: Iterable[tuple[Node, Node, Node]] | None = None,
+    ) -> None:
         self.graph = graph
+        self._triples = graph if triples is None else triples
         self.shapes_graph = shapes
         self.program = program
         self.results: list[_Result] = []
@@ -1154,12 +1175,13 @@ class _Run:
         over an rdflib graph costs much less than one rdflib lookup per focus node."""
         if self._pairs_by_predicate is None:
             found: dict[Node, list[tuple[Node, Node]]] = {}
-            for s, p, o in self.graph:
+            for s, p, o in self._triples:
                 pairs = found.get(p)
                 if pairs is None:
                     pairs = found[p] = []
                 pairs.append((s, o))
             self._pairs_by_predicate = found
+            self._triples = ()  # read once
         return self._pairs_by_predicate
 
     def index(self, predicate: Node) -> tuple[dict[Node, list[Node]], dict[Node, list[Node]]]:
@@ -1666,8 +1688,8 @@ class _Run:
         rows: list[tuple[Node, dict[str, Node]]] = []
         written = [(k, _sparql_term(f)) for k, f in enumerate(focus)]
         batch = [(k, term) for k, term in written if term is not None]
-        for start in range(0, len(batch), 2000):
-            block = " ".join(f"({term} {k})" for k, term in batch[start : start + 2000])
+        for start in range(0, len(batch), _VALUES_ROWS):
+            block = " ".join(f"({term} {k})" for k, term in batch[start : start + _VALUES_ROWS])
             values = f" VALUES (?this ?{_FOCUS_INDEX}) {{ {block} }} "
             query = head + f" ?{_FOCUS_INDEX}" + middle + values + tail
             for row in self.select(query):
@@ -1935,7 +1957,7 @@ class _Run:
         report.add((root, SH.conforms, Literal(conforms)))
         copier = _Copier(report)
         # pySHACL takes a focus node from the shapes graph when the data graph is empty.
-        focus_graph = self.graph if len(self.graph) else self.shapes_graph
+        focus_graph = self.shapes_graph if not self.pairs() else self.graph
         for r in self.results:
             node = BNode()
             report.add((root, SH.result, node))

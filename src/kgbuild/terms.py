@@ -49,10 +49,13 @@ def from_oxigraph_term(term: Any) -> Node:
     raise TypeError(f"unsupported term: {term!r}")
 
 
-def from_oxigraph_triples(quads: Iterable[Any]) -> Iterator[tuple[Node, Node, Node]]:
+def from_oxigraph_triples(
+    quads: Iterable[Any], cache: dict[str, Node] | None = None
+) -> Iterator[tuple[Node, Node, Node]]:
     """The (subject, predicate, object) of each quad or triple as rdflib terms; each distinct
-    term is converted once and shared, which saves time and memory on large graphs."""
-    cache: dict[str, Node] = {}
+    term is converted once and shared (in ``cache``, when several calls should share them),
+    which saves time and memory on large graphs."""
+    cache = {} if cache is None else cache
 
     def convert(term: Any) -> Node:
         key = str(term)  # the N-Triples form, unique per term

@@ -291,8 +291,11 @@ def validate_graph(
     locate: Callable[[Node | None], Location | None] | None = None,
     shapes_dir: str | os.PathLike[str] | None = None,
     engine: str | None = None,
+    triples: Iterable[Triple] | None = None,
 ) -> ValidationReport:
-    """Validate ``graph`` (ontology + data) against ``shapes``.
+    """Validate ``graph`` (ontology + data) against ``shapes``; or, when ``triples`` are given,
+    the graph of ``triples`` (each once), with ``graph`` holding only the namespace bindings
+    and the triples whose subject is a blank node (see ``shacl.validate``).
 
     No inference is run here: the ontology is part of the data graph, so ``sh:class`` sees the
     subclass hierarchy, and the shapes are written for asserted facts. ``locate`` maps a focus
@@ -313,11 +316,15 @@ def validate_graph(
         reasons = shacl.unsupported(shapes)
         if not reasons:
             try:
-                _, report_graph = shacl.validate(graph, shapes)
+                _, report_graph = shacl.validate(graph, shapes, triples=triples)
                 used = "kgbuild"
             except shacl.ShaclRuntimeError as exc:
                 reasons = [str(exc)]
     if report_graph is None:
+        if triples is not None:  # pySHACL needs the whole graph
+            whole = bind_prefixes(Graph())
+            whole.addN((s, p, o, whole) for s, p, o in triples)
+            graph = whole
         report_graph = _validate_with_pyshacl(graph, shapes, shapes_dir)
     bind_prefixes(report_graph)
     report_graph.bind("sh", SH, override=True, replace=True)
@@ -508,9 +515,25 @@ def validate_loaded(
 ) -> Validation:
     """Validate ontology + data against the shapes (read from ``ontology_dir``)."""
     locator = Locator(data.locations, ontology_dir)
-    graph = _merged(ontology, data)
-    report = validate_graph(graph, shapes, locator, Path(ontology_dir) / SHAPES_DIR)
+    # No rdflib graph of the whole data: the engine reads the triples once (pySHACL, should it
+    # be needed, gets a graph made then). Data triples are blank-node-free (the loader checks).
+    blank_rooted = bind_prefixes(Graph())
+    blank_rooted.addN((s, p, o, blank_rooted) for s, p, o in ontology if isinstance(s, BNode))
+    report = validate_graph(
+        blank_rooted,
+        shapes,
+        locator,
+        Path(ontology_dir) / SHAPES_DIR,
+        triples=_each_once(ontology, data.triples),
+    )
     return Validation(ontology, data, report)
+
+
+def _each_once(ontology: Graph, data: list[Triple]) -> list[Triple]:
+    """The ontology's triples, then those data triples that are not also ontology triples."""
+    ontology_triples = list(ontology)
+    seen = set(ontology_triples)
+    return [*ontology_triples, *(t for t in data if t not in seen)]
 
 
 def validate_inputs(
