@@ -206,3 +206,25 @@ def test_real_repository_builds(real_build):
 def test_paths_in_results_are_paths(project):
     result = build(str(project.ontology), str(project.data), str(project.out))
     assert isinstance(result.output, Path)
+
+
+def test_staged_files_move_in_together_or_not_at_all(tmp_path):
+    """Outputs are written under temporary names and moved into place by commit, in the order
+    staged; leaving the block without a commit leaves the old files and no temporary file."""
+    from kgbuild.serialize import StagedFiles
+
+    (tmp_path / "a.ttl").write_bytes(b"old a")
+    with pytest.raises(RuntimeError), StagedFiles() as staged:
+        staged.write(tmp_path / "a.ttl", b"new a")
+        staged.write(tmp_path / "b.ttl", iter(["new ", b"b"]))
+        raise RuntimeError("a later stage fails")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ttl"]
+    assert (tmp_path / "a.ttl").read_bytes() == b"old a"
+    with StagedFiles() as staged:
+        first = staged.write(tmp_path / "b.ttl", iter(["new ", b"b", "é"]))
+        staged.write(tmp_path / "a.ttl", b"new a")
+        assert first.size == len("new bé".encode()) and first.temporary.exists()
+        assert staged.commit() == [tmp_path / "b.ttl", tmp_path / "a.ttl"]
+    assert (tmp_path / "b.ttl").read_bytes() == "new bé".encode()
+    assert (tmp_path / "a.ttl").read_bytes() == b"new a"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.ttl", "b.ttl"]

@@ -234,3 +234,36 @@ def test_reading_the_index(built_repo: Path) -> None:
         index.derivation((ID["place/berdzor-lachin"], KG.partOf, ID["place/lachin-district"]))
         is None
     )
+
+
+def test_the_store_is_loaded_in_parts_that_each_parse_alone(built_repo: Path, monkeypatch):
+    """Turtle as kgbuild writes it is bulk-loaded in parts (less memory than one load): each
+    part is the header and whole statements, and together they give what one load gives."""
+    import pyoxigraph as ox
+
+    from kgbuild import dist
+
+    text = (built_repo / "kg-closure.ttl").read_bytes()
+    monkeypatch.setattr(dist, "_STORE_PART_BYTES", 64 << 10)
+    parts = list(dist._turtle_parts(text))
+    assert len(parts) > 5
+    header = text[: text.index(b"\n\n") + 2]
+    assert all(part.startswith(header) for part in parts)
+    assert b"".join(part[len(header) :] for part in parts) == text[len(header) :]
+    whole, pieces = ox.Store(), ox.Store()
+    whole.load(text, format=ox.RdfFormat.TURTLE)
+    for part in parts:
+        pieces.bulk_load(part, format=ox.RdfFormat.TURTLE)
+    assert len(pieces) == len(whole) > 10_000
+
+    def named(store: ox.Store) -> set:  # a blank node gets a new identity in each load
+        return {
+            q
+            for q in store
+            if not isinstance(q.subject, ox.BlankNode) and not isinstance(q.object, ox.BlankNode)
+        }
+
+    assert named(pieces) == named(whole) and len(named(whole)) < len(whole)
+    # Labelled blank nodes may be shared between statements: such a file is loaded whole.
+    labelled = header + b'_:b0 <urn:x:p> "1" .\n\n<urn:x:s> <urn:x:p> _:b0 .\n'
+    assert list(dist._turtle_parts(labelled)) == [labelled]

@@ -356,9 +356,10 @@ def build(
     formats: Iterable[str] = tuple(EXPORT_FORMATS),
 ) -> BuildResult:
     """Load and check everything, validate it against the SHACL shapes (``ontology_dir/shapes``),
-    compute the OWL 2 RL closure and check it, then write to ``out_dir``, each file atomically:
-    ``kg.ttl``, ``inferred.ttl``, ``kg-closure.ttl``, the other export ``formats`` (``kg.nt``,
-    ``kg.jsonld``, ``kg.trig``; all by default), ``void.ttl``, ``index.sqlite``, ``store/`` and,
+    compute the OWL 2 RL closure and check it, then write to ``out_dir`` (each file under a
+    temporary name, all moved into place at the end): ``kg.ttl``, ``inferred.ttl``,
+    ``kg-closure.ttl``, the other export ``formats`` (``kg.nt``, ``kg.jsonld``, ``kg.trig``;
+    all by default), ``void.ttl``, ``index.sqlite``, ``store/`` and,
     last, ``manifest.json``.
 
     Nothing is written unless every check passes, so a failed build leaves the old output:

@@ -124,13 +124,20 @@ class Reasoner:
         self.exclude = frozenset(exclude)
         self.asserted: set[Triple] = set(triples)
         self.rounds = 0
-        terms = {term for triple in self.asserted for term in triple}
-        terms.update(_VOCABULARY)
+        # Column by column with map and zip: loops that stay in C, which matters on a million
+        # triples.
+        columns = zip(*self.asserted, strict=True) if self.asserted else ((), (), ())
+        subjects, predicates, objects = columns
+        terms = {*subjects, *predicates, *objects, *_VOCABULARY}
         self._terms: list[Node] = sorted(terms, key=_sort_key)
         self._ids: dict[Node, int] = {term: i for i, term in enumerate(self._terms)}
         self._literal = [isinstance(term, Literal) for term in self._terms]
+        number = self._ids.__getitem__
+        self._asserted: set[_Ids] = set(
+            zip(map(number, subjects), map(number, predicates), map(number, objects), strict=True)
+        )
+        del columns, subjects, predicates, objects
         ids = self._ids
-        self._asserted: set[_Ids] = {(ids[s], ids[p], ids[o]) for s, p, o in self.asserted}
         # conclusion -> (rule, premises, round)
         self._derived: dict[_Ids, tuple[str, tuple[_Ids, ...], int]] = {}
         self._new: dict[_Ids, tuple[str, tuple[_Ids, ...], int]] = {}
