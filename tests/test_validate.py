@@ -291,3 +291,22 @@ def test_validate_help(project):
     ):
         assert text in result.stdout, text
     assert "validate" in project.run("--help").stdout
+
+
+def test_unusable_shapes_are_tried_on_a_sample_with_every_kind_of_node(real_build):
+    """Before pySHACL validates a large graph whole, a sample meets every class and property
+    of the data (so a broken shape fails at once) at a fraction of the size."""
+    from rdflib import RDF
+
+    from kgbuild.validate import _sample
+
+    graph = real_build.graph
+    sample = _sample(graph)
+
+    def kinds(g: Graph) -> tuple[set, set]:
+        data = [(s, p, o) for s, p, o in g if str(s).startswith(ID_BASE)]
+        return {o for _, p, o in data if p == RDF.type}, {p for _, p, _ in data}
+
+    assert kinds(sample) == kinds(graph)
+    assert {t for t in graph if not str(t[0]).startswith(ID_BASE)} <= set(sample)
+    assert len(sample) < len(graph) / 3

@@ -325,6 +325,10 @@ def validate_graph(
             whole = bind_prefixes(Graph())
             whole.addN((s, p, o, whole) for s, p, o in triples)
             graph = whole
+        if len(graph) > _SAMPLE_ABOVE:
+            # Unusable shapes show when pySHACL first meets their focus nodes: on a sample
+            # that has some of every kind, before a run over all the data.
+            _validate_with_pyshacl(_sample(graph), shapes, shapes_dir)
         report_graph = _validate_with_pyshacl(graph, shapes, shapes_dir)
     bind_prefixes(report_graph)
     report_graph.bind("sh", SH, override=True, replace=True)
@@ -363,6 +367,32 @@ def each_sparql_text_parsed_once() -> Iterator[None]:
         yield
     finally:
         sparql_processor.SPARQLProcessor.query = original
+
+
+# Data graphs larger than this are first validated as a sample (see _sample).
+_SAMPLE_ABOVE = 5_000
+
+
+def _sample(graph: Graph) -> Graph:
+    """Part of ``graph`` on which SHACL shapes meet every kind of focus node: all triples
+    about blank nodes and terms outside the data namespace (the ontology), and all triples
+    about the first data node of each class and of each predicate."""
+    chosen: set[Node] = set()
+    first_of: set[object] = set()
+    for s, p, o in graph:
+        if not isinstance(s, URIRef) or not s.startswith(ID_BASE):
+            continue
+        for key in (p, o) if p == RDF.type else (p,):
+            if key not in first_of:
+                first_of.add(key)
+                chosen.add(s)
+    sample = bind_prefixes(Graph())
+    sample.addN(
+        (s, p, o, sample)
+        for s, p, o in graph
+        if s in chosen or not isinstance(s, URIRef) or not s.startswith(ID_BASE)
+    )
+    return sample
 
 
 def _validate_with_pyshacl(
