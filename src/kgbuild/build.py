@@ -216,36 +216,38 @@ def check_and_reason(
     return checked, reasoning
 
 
-def inferred_turtle(inferred: Iterable[Triple]) -> bytes:
-    """The content of inferred.ttl."""
+def inferred_chunks(inferred: Iterable[Triple]) -> Iterator[str]:
+    """The text of inferred.ttl, in pieces (see ``serialize.turtle_chunks``)."""
     from kgbuild import __version__
 
-    return serialize_turtle(inferred, header=INFERRED_HEADER.format(version=__version__))
+    return turtle_chunks(inferred, header=INFERRED_HEADER.format(version=__version__))
+
+
+def closure_chunks(asserted: Iterable[Triple], inferred: Iterable[Triple]) -> Iterator[str]:
+    """The text of kg-closure.ttl, in pieces."""
+    from kgbuild import __version__
+
+    return turtle_chunks([*asserted, *inferred], header=CLOSURE_HEADER.format(version=__version__))
+
+
+def inferred_turtle(inferred: Iterable[Triple]) -> bytes:
+    """The content of inferred.ttl."""
+    return "".join(inferred_chunks(inferred)).encode("utf-8")
 
 
 def closure_turtle(asserted: Iterable[Triple], inferred: Iterable[Triple]) -> bytes:
     """The content of kg-closure.ttl."""
-    from kgbuild import __version__
-
-    return serialize_turtle(
-        [*asserted, *inferred], header=CLOSURE_HEADER.format(version=__version__)
-    )
+    return "".join(closure_chunks(asserted, inferred)).encode("utf-8")
 
 
 def _stage_reasoning_files(
     asserted: list[Triple], reasoning: Reasoning, out: Path, staged: StagedFiles, timings: Timings
 ) -> None:
-    from kgbuild import __version__
-
     with timings.stage(INFERRED_FILE):
-        header = INFERRED_HEADER.format(version=__version__)
-        staged.write(out / INFERRED_FILE, turtle_chunks(reasoning.inferred, header=header))
+        staged.write(out / INFERRED_FILE, inferred_chunks(reasoning.inferred))
         release_memory()
     with timings.stage(CLOSURE_FILE):
-        header = CLOSURE_HEADER.format(version=__version__)
-        closure = [*asserted, *reasoning.inferred]
-        staged.write(out / CLOSURE_FILE, turtle_chunks(closure, header=header))
-        del closure
+        staged.write(out / CLOSURE_FILE, closure_chunks(asserted, reasoning.inferred))
         release_memory()
 
 
@@ -450,11 +452,10 @@ def _build(ontology_dir: Path, data_dir: Path, out: Path, formats: Iterable[str]
         with timings.stage("write files"):
             # kg.ttl first: if the disk fails midway, the main product is the one most likely
             # current; the manifest last, as the mark of a complete build.
-            first = [out / KG_FILE, out / INFERRED_FILE, out / CLOSURE_FILE]
-            last = [out / INDEX_FILE, out / MANIFEST_FILE]
-            middle = [p for p in staged.files if p not in first and p not in last]
-            staged.files = {p: staged.files[p] for p in [*first, *middle, *last]}
-            written = staged.commit()
+            written = staged.commit(
+                first=[out / KG_FILE, out / INFERRED_FILE, out / CLOSURE_FILE],
+                last=[out / INDEX_FILE, out / MANIFEST_FILE],
+            )
     outputs = [*written[:-1], out / STORE_DIR, written[-1]]
     kg_file = written[0]
     return BuildResult(

@@ -492,10 +492,13 @@ class StagedFiles:
         staged = self.files[path] = Staged(path, temporary, size, sha256)
         return staged
 
-    def commit(self) -> list[Path]:
-        """Move every staged file into place, in the order staged; returns their paths."""
+    def commit(self, first: Iterable[Path] = (), last: Iterable[Path] = ()) -> list[Path]:
+        """Move every staged file into place: the targets ``first``, the others in the order
+        staged, then ``last``; returns their paths in that order."""
+        first, last = list(first), list(last)
+        middle = [p for p in self.files if p not in first and p not in last]
         done: list[Path] = []
-        for staged in list(self.files.values()):
+        for staged in [self.files[p] for p in [*first, *middle, *last]]:
             try:
                 os.replace(staged.temporary, staged.target)
             except OSError as exc:
