@@ -134,6 +134,19 @@ def built_repo(real_build) -> Path:
     return real_build.output.parent
 
 
+@pytest.fixture(scope="session")
+def real_site(built_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site of the real build, written once per session by `kgbuild site` into DIST/site
+    of a copy of the build (the copy, since a build into DIST would take the site away)."""
+    out = tmp_path_factory.mktemp("real-site") / "dist"
+    shutil.copytree(built_repo, out, symlinks=True)
+    result = CliRunner().invoke(
+        cli, ["site", "--out", str(out), "--queries", str(ROOT / "queries")], prog_name="kgbuild"
+    )
+    assert result.exit_code == 0, result.output
+    return out / "site"
+
+
 # ---------------------------------------------------------------------------- a real Oxigraph
 
 

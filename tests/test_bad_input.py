@@ -420,14 +420,20 @@ LOADER_CASES = [
         _shapes_unusable_sparql,
         [],
         2,
-        [r"^ontology/shapes: the SHACL shapes cannot be used: ", "fix the shapes"],
+        [
+            r"^ontology/shapes/zz-broken\.ttl:6: the SHACL shapes cannot be used: SPARQL syntax",
+            "fix the shapes",
+        ],
         id="shapes-sparql-syntax-error",
     ),
     pytest.param(
         _shapes_bad_constraint,
         [],
         2,
-        [r"^ontology/shapes: the SHACL shapes cannot be used: .*sh:minCount", "fix the shapes"],
+        [
+            r"^ontology/shapes/zz-broken\.ttl:4: the SHACL shapes cannot be used: .*sh:minCount",
+            "fix the shapes",
+        ],
         id="shapes-bad-constraint",
     ),
     pytest.param(

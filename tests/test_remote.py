@@ -11,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
 
 from conftest import ROOT, OxigraphServer, free_port, oxigraph_command
 from kgbuild.build import CLOSURE_FILE, INFERRED_FILE, KG_FILE
@@ -210,7 +211,7 @@ def test_push_replace_and_add(server, dist) -> None:
 
     # Adding the inferred triples makes the closure; adding them again changes nothing.
     for _ in range(2):
-        proc = run_cli(*base, "--file", str(dist / INFERRED_FILE))
+        proc = run_cli(*base, "--file", str(dist / INFERRED_FILE), "--add")
         assert proc.returncode == 0, proc.stderr
         assert count(query, GRAPH) == closure
 
@@ -221,10 +222,56 @@ def test_push_replace_and_add(server, dist) -> None:
     assert count(query) == 0  # the default graph was not touched
 
 
+def held_graph(server: OxigraphServer, graph: str | None) -> Graph:
+    """What ``graph`` (the default graph when None) holds on the server, read back through the
+    Graph Store Protocol."""
+    import urllib.parse
+    import urllib.request
+
+    where = "default" if graph is None else "graph=" + urllib.parse.quote(graph, safe="")
+    request = urllib.request.Request(
+        f"{server.url}/store?{where}", headers={"Accept": "application/n-triples"}
+    )
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return Graph().parse(data=response.read(), format="nt")
+
+
+# Each way of pushing (staged and moved, or direct) and each target graph, once.
+@pytest.mark.parametrize(
+    ("direct", "graph"),
+    [(False, None), (True, GRAPH)],
+    ids=["staged-default-graph", "direct-named-graph"],
+)
+def test_pushing_the_same_build_twice_leaves_the_same_store(server, dist, graph, direct) -> None:
+    """The ontology's OWL restrictions and lists are blank nodes, new ones in every upload, so
+    a push that added to the graph would hold them twice; a push replaces by default."""
+    base = ["push", "--endpoint", f"{server.url}/store", "--out", str(dist)]
+    base += [] if graph is None else ["--graph", graph]
+    base += ["--direct"] if direct else []
+    held = []
+    for _ in range(2):
+        proc = run_cli(*base)
+        assert proc.returncode == 0, proc.stderr
+        assert f"replaced {'the default graph' if graph is None else f'<{graph}>'}" in proc.stdout
+        held.append(held_graph(server, graph))
+    assert len(held[0]) == len(held[1]) == triples(dist / CLOSURE_FILE)
+    assert isomorphic(held[0], held[1])
+    query = f"{server.url}/query"
+    assert graphs(query) == ({} if graph is None else {graph: triples(dist / CLOSURE_FILE)})
+
+    # --add adds: the same file again brings its blank nodes a second time.
+    proc = run_cli(*base, "--add")
+    assert proc.returncode == 0, proc.stderr
+    assert "added to" in proc.stdout
+    blank = sum(1 for t in held[1] if any(isinstance(term, BNode) for term in (t[0], t[2])))
+    assert blank > 0
+    assert len(held_graph(server, graph)) == len(held[1]) + blank
+
+
 def test_direct_push_replace_and_add(server, dist) -> None:
     store, query = f"{server.url}/store", f"{server.url}/query"
     push(dist / KG_FILE, store, GRAPH, replace=True, direct=True)
-    push(dist / INFERRED_FILE, store, GRAPH, direct=True)
+    push(dist / INFERRED_FILE, store, GRAPH, replace=False, direct=True)
     assert count(query, GRAPH) == triples(dist / CLOSURE_FILE)
     result = push(dist / KG_FILE, store, GRAPH, replace=True, direct=True)
     assert result.staging is None

@@ -287,7 +287,8 @@ def test_validate_help(project):
         "[text|turtle|json]",
         "--output FILE",
         "SEVERITY  NODE  PATH  MESSAGE  FILE:LINE",
-        "0  the graph conforms (warnings allowed)",
+        "0  no shape is violated (warnings and infos allowed)",
+        "SHACL's sh:conforms: false with any result",
     ):
         assert text in result.stdout, text
     assert "validate" in project.run("--help").stdout

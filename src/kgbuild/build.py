@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gc
 import os
+import re
 import sqlite3
 import time
 from collections import defaultdict
@@ -28,7 +29,6 @@ from kgbuild.dist import (
     write_index,
     write_store,
 )
-from kgbuild.errors import InputError, display_path, first_line
 from kgbuild.export import (
     EXPORT_FORMATS,
     EXPORT_PREFIXES,
@@ -47,7 +47,13 @@ from kgbuild.names import index_names
 from kgbuild.namespaces import KG, RDF, RDFS
 from kgbuild.ontology import load_ontology, term_lines
 from kgbuild.reason import Reasoning, check_consistent, reason
-from kgbuild.serialize import StagedFiles, serialize_turtle, turtle_chunks
+from kgbuild.serialize import (
+    StagedDirectory,
+    StagedFiles,
+    serialize_turtle,
+    turtle_chunks,
+    write_error,
+)
 from kgbuild.stats import Summary, summarize, summary_dict
 from kgbuild.validate import (
     Locator,
@@ -358,17 +364,19 @@ def build(
     formats: Iterable[str] = tuple(EXPORT_FORMATS),
 ) -> BuildResult:
     """Load and check everything, validate it against the SHACL shapes (``ontology_dir/shapes``),
-    compute the OWL 2 RL closure and check it, then write to ``out_dir`` (each file under a
-    temporary name, all moved into place at the end): ``kg.ttl``, ``inferred.ttl``,
-    ``kg-closure.ttl``, the other export ``formats`` (``kg.nt``, ``kg.jsonld``, ``kg.trig``;
-    all by default), ``void.ttl``, ``index.sqlite``, ``store/`` and,
-    last, ``manifest.json``.
+    compute the OWL 2 RL closure and check it, then write a new ``out_dir`` beside the old one
+    and switch it in by one rename (see ``serialize.StagedDirectory``): ``kg.ttl``,
+    ``inferred.ttl``, ``kg-closure.ttl``, the other export ``formats`` (``kg.nt``,
+    ``kg.jsonld``, ``kg.trig``; all by default), ``void.ttl``, ``index.sqlite``, ``store/`` and
+    ``manifest.json``.
 
-    Nothing is written unless every check passes, so a failed build leaves the old output:
-    InputError for unreadable input, DataErrors for the loader's checks, ShapeViolations (with
-    the whole report) when the graph violates a shape, Inconsistency when the closure is
-    inconsistent. Warnings do not stop the build; they are in the result's ``validation``
-    report.
+    Nothing is switched in unless every check passes and every file is written, so a failed
+    or killed build leaves the old output whole. ``out_dir`` may hold only kgbuild's files
+    (InputError otherwise, before anything is done), since the old directory is removed.
+    InputError for unreadable input or an unwritable ``out_dir`` (a full disk said so),
+    DataErrors for the loader's checks, ShapeViolations (with the whole report) when the graph
+    violates a shape, Inconsistency when the closure is inconsistent. Warnings do not stop the
+    build; they are in the result's ``validation`` report.
     """
     with _without_cyclic_gc():
         return _build(Path(ontology_dir), Path(data_dir), Path(out_dir), formats)
@@ -390,50 +398,50 @@ def _without_cyclic_gc() -> Iterator[None]:
 
 def _build(ontology_dir: Path, data_dir: Path, out: Path, formats: Iterable[str]) -> BuildResult:
     timings = Timings()
+    # Checked before the long work (without making anything): an output directory that holds
+    # files kgbuild did not write is refused.
+    new_dir = StagedDirectory(out, owned_output)
     checked, reasoning = check_and_reason(ontology_dir, data_dir, timings)
     triples = checked.triples
-    # Every file is written under a temporary name first and moved into place at the end, so
-    # a failure on the way leaves the last build's files; each is dropped from memory once
+    StagedFiles().prepare(out / KG_FILE)  # an unusable --out is reported by its main file
+    # The whole build is written into a new directory beside `out` and switched in at the end
+    # by one rename, so a failure or a kill on the way leaves the last build as it was, and a
+    # reader sees one build or the other, never a mix. Each file is dropped from memory once
     # written, so the build holds one serialisation at a time.
-    with StagedFiles() as staged:
-        staged.prepare(out / KG_FILE)  # an unusable --out is reported by its main file
+    with new_dir, StagedFiles(shown=new_dir.shown) as staged:
+        assert new_dir.path is not None
+        new = new_dir.path
         with timings.stage(INDEX_FILE):
             # First: the reasoner's record of derivations is the largest structure of a build,
             # and is let go once the index holds it.
             assert reasoning.reasoner is not None
             names, labels, locations = _index_content(triples, checked.data, ontology_dir, data_dir)
-            index_file = staged.temporary(out / INDEX_FILE)
+            index_file = staged.temporary(new / INDEX_FILE)
             try:
                 write_index(index_file, reasoning.reasoner, names, labels, locations)
             except (OSError, sqlite3.Error) as exc:
                 index_file.unlink(missing_ok=True)
-                raise InputError(
-                    f"cannot write '{display_path(out / INDEX_FILE)}': {first_line(exc)}",
-                    hint="choose another --out directory",
-                ) from exc
+                raise write_error(out / INDEX_FILE, exc) from exc
             reasoning.reasoner = None
             del names, labels, locations
             release_memory()
-            staged.add(out / INDEX_FILE, index_file)
-        _stage_reasoning_files(triples, reasoning, out, staged, timings)
+            staged.add(new / INDEX_FILE, index_file)
+        _stage_reasoning_files(triples, reasoning, new, staged, timings)
         _stage_export_files(
             checked,
             reasoning,
-            out,
+            new,
             {"turtle", *formats},
             staged,
             also_written=[INFERRED_FILE, CLOSURE_FILE],
             timings=timings,
         )
         with timings.stage(STORE_DIR):
-            closure, kg = staged.files[out / CLOSURE_FILE], staged.files[out / KG_FILE]
+            closure, kg = staged.files[new / CLOSURE_FILE], staged.files[new / KG_FILE]
             try:
-                write_store(out, (closure.temporary, closure.sha256), (kg.temporary, kg.sha256))
+                write_store(new, (closure.temporary, closure.sha256), (kg.temporary, kg.sha256))
             except OSError as exc:
-                raise InputError(
-                    f"cannot write '{display_path(out / STORE_DIR)}': {first_line(exc)}",
-                    hint="choose another --out directory",
-                ) from exc
+                raise write_error(out / STORE_DIR, exc) from exc
         with timings.stage(MANIFEST_FILE):
             summary = summarize(triples)
             details = {
@@ -447,27 +455,50 @@ def _build(ontology_dir: Path, data_dir: Path, out: Path, formats: Iterable[str]
             }
             hashes = {path.name: (f.size, f.sha256) for path, f in staged.files.items()}
             staged.write(
-                out / MANIFEST_FILE, manifest_bytes(ontology_dir, data_dir, out, hashes, details)
+                new / MANIFEST_FILE, manifest_bytes(ontology_dir, data_dir, out, hashes, details)
             )
         with timings.stage("write files"):
-            # kg.ttl first: if the disk fails midway, the main product is the one most likely
-            # current; the manifest last, as the mark of a complete build.
             written = staged.commit(
-                first=[out / KG_FILE, out / INFERRED_FILE, out / CLOSURE_FILE],
-                last=[out / INDEX_FILE, out / MANIFEST_FILE],
+                first=[new / KG_FILE, new / INFERRED_FILE, new / CLOSURE_FILE],
+                last=[new / INDEX_FILE, new / MANIFEST_FILE],
             )
-    outputs = [*written[:-1], out / STORE_DIR, written[-1]]
-    kg_file = written[0]
+            new_dir.commit()
+    names_written = [path.name for path in written]
+    outputs = [out / name for name in [*names_written[:-1], STORE_DIR, names_written[-1]]]
     return BuildResult(
         checked.ontology,
         checked.data,
-        kg_file,
+        out / KG_FILE,
         summary,
         checked.report,
         reasoning,
         tuple(outputs),
         timings,
     )
+
+
+def owned_output(entry: Path) -> bool:
+    """Whether ``entry`` of an output directory is kgbuild's, which a build may replace: a
+    file build writes, the store, the site ``kgbuild site`` writes there (it describes the
+    build being replaced), or what a killed build, reason, export, store rebuild or site left
+    (hidden temporaries ``.NAME.*.tmp``, ``.store-*``, ``.site.new-*`` and ``.site.old-*``)."""
+    name = entry.name
+    if entry.is_dir() and not entry.is_symlink():
+        return (
+            name in (STORE_DIR, SITE_DIR)
+            or name.startswith(".store-")
+            or _SITE_LEFTOVER.fullmatch(name) is not None
+        )
+    if name in _OUTPUT_FILES or name == STORE_DIR:
+        return True
+    return name.endswith(".tmp") and any(name.startswith(f".{o}.") for o in _OUTPUT_FILES)
+
+
+SITE_DIR = "site"  # kgbuild.site.SITE_DIR (not imported: a build does not load the site code)
+_SITE_LEFTOVER = re.compile(rf"\.{SITE_DIR}\.(?:new|old)-[0-9a-f]{{8}}")
+_OUTPUT_FILES = frozenset(
+    [INFERRED_FILE, CLOSURE_FILE, *EXPORT_FORMATS.values(), VOID_FILE, INDEX_FILE, MANIFEST_FILE]
+)
 
 
 def export(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kgbuild import __version__
-from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.errors import InputError, KgbuildError, display_path, excerpt
 
 if TYPE_CHECKING:
     from kgbuild.query import StoredQuery
@@ -249,9 +249,10 @@ out when unknown).
 
 \b
 Exit codes:
-  0  the graph conforms (warnings allowed)
+  0  no shape is violated (warnings and infos allowed)
   1  a shape is violated, or the data fail a check
   2  bad usage or unreadable input (shapes included)
+The turtle and json reports give SHACL's sh:conforms: false with any result, a warning too.
 """
 
 FORMATS = ("text", "turtle", "json")
@@ -300,8 +301,8 @@ def validate_command(
     """Validate the graph (ontology + data) against the SHACL shapes.
 
     Loads and checks ONTOLOGY/*.ttl and DATA/**/*.yaml as build does, and validates the
-    graph against the shapes in ONTOLOGY/shapes/*.ttl. Violations are errors; warnings are
-    reported but the graph still conforms. Nothing is built or written (except --output).
+    graph against the shapes in ONTOLOGY/shapes/*.ttl. Violations are errors; warnings and
+    infos are reported and exit 0. Nothing is built or written (except --output).
     With --quiet the text report lists only the violations, with no summary line.
     """
     from kgbuild.serialize import atomic_write_bytes
@@ -374,6 +375,47 @@ def queries_option(f: F) -> F:
     )(f)
 
 
+SITE_EPILOG = """\b
+Files (in SITE, by default OUT/site):
+  index.html           what the graph covers, its reports, counts, every node
+  id/KIND/SLUG.html    a page per node, at its IRI's path (reports: an anchor
+                       #p-N per paragraph, what each states, agreements, disputes)
+  timeline.html, map.html, figures.html   the charts, as inline SVG
+  ontology/            the ontology's documentation and class diagram
+  queries/             every stored query, its SPARQL and its results
+  style.css            the one stylesheet
+A later `kgbuild build` into OUT removes OUT/site: it describes the old build.
+
+\b
+Exit codes:
+  0  success
+  2  bad usage or unreadable input: no usable build in OUT (none, unfinished,
+     changed, or older than its inputs: run kgbuild build), or SITE holds files
+     kgbuild did not write
+"""
+
+
+@cli.command("site", epilog=SITE_EPILOG)
+@out_option
+@click.option(
+    "--site",
+    "site_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    metavar="DIR",
+    help="Where to write the site (default: OUT/site); replaced as a whole.",
+)
+@queries_option
+@quiet_option
+def site_command(out_dir: Path, site_dir: Path | None, queries_dir: Path, quiet: bool) -> None:
+    """Write a static web site of the build in OUT: works from disk, no network."""
+    from kgbuild.site import write_site
+
+    result = write_site(out_dir, site_dir, queries_dir)
+    if not quiet:
+        click.echo(f"Wrote {result.pages} pages to {display_path(result.site)}/")
+
+
 @cli.command("queries", epilog=QUERY_EXIT_CODES)
 @queries_option
 @click.argument("name", required=False)
@@ -399,7 +441,7 @@ def _pick_query(queries: dict[str, StoredQuery], name: str, queries_dir: Path) -
     close = difflib.get_close_matches(name, list(queries), 3, 0.6)
     hint = f"did you mean {' or '.join(close)}? " if close else ""
     raise InputError(
-        f"no stored query named {name!r} in '{display_path(queries_dir)}'",
+        f"no stored query named '{excerpt(name)}' in '{display_path(queries_dir)}'",
         hint=f"{hint}`kgbuild queries` lists them; --file FILE runs an ad-hoc query",
     )
 
@@ -559,11 +601,12 @@ def query_command(
         result = run_remote_query(query, endpoint, params, timeout)
         click.echo(format_results(result, fmt).encode("utf-8"), nl=False)
         return
-    # Everything that can fail cheaply is checked before the build is read.
-    check_read_only(query.text, query.where)
-    check_params(query, params)
 
     def answer(limit: float | None) -> None:
+        # Everything that can fail cheaply is checked before the build is read. Checking
+        # parses the query, which a hostile one can make slow: it is bounded with the rest.
+        check_read_only(query.text, query.where)
+        check_params(query, params)
         dataset = load_dataset(out_dir, inferred=inferred)
         result = run_query(query, dataset, params, engine=engine, timeout=limit)
         # As UTF-8 bytes, so CSV keeps its CRLF line ends and no locale changes the encoding.
@@ -591,10 +634,12 @@ def _parse_params(values: tuple[str, ...]) -> dict[str, str]:
         name = name.strip()
         if not sep or not name:
             raise InputError(
-                f"--param {value!r} is not NAME=VALUE", hint="e.g. --param date=2020-11-24"
+                f"--param '{excerpt(value)}' is not NAME=VALUE", hint="e.g. --param date=2020-11-24"
             )
         if name in params:
-            raise InputError(f"--param {name!r} is given twice", hint="give each parameter once")
+            raise InputError(
+                f"--param '{excerpt(name)}' is given twice", hint="give each parameter once"
+            )
         params[name] = text
     return params
 
@@ -610,9 +655,15 @@ GraphDB /repositories/REPO/statements); for others give --update-endpoint.
 \b
 No partial graph: the file is first stored in a staging graph
 (<https://w3id.org/kgbuild/graph/staging/...>), then moved into place by one
-SPARQL Update (MOVE with --replace, else ADD and DROP), so the target graph is
+SPARQL Update (MOVE to replace, ADD and DROP with --add), so the target graph is
 either the old one or the new one. On a failure the message says what the
 server holds. Without an update endpoint the file goes straight to the target.
+
+\b
+The target graph is replaced by default, so pushing the same build twice leaves
+the same graph. --add adds to it instead: the ontology's OWL restrictions and
+lists are blank nodes, new ones in every upload, so adding a file twice holds
+them twice.
 
 \b
 Exit codes:
@@ -636,11 +687,12 @@ Exit codes:
     help="The named graph to write; the store's default graph when left out.",
 )
 @click.option(
-    "--replace",
-    is_flag=True,
-    default=False,
-    help="Replace what the graph holds (HTTP PUT semantics); by default the triples are "
-    "added to it (POST semantics).",
+    "--replace/--add",
+    "replace",
+    default=True,
+    show_default=True,
+    help="Replace what the graph holds (HTTP PUT semantics), or add the triples to it (POST "
+    "semantics; blank nodes are new ones in every upload).",
 )
 @click.option(
     "--asserted-only",
@@ -695,15 +747,12 @@ def push_command(
     """Send the built graph to a triple store through the SPARQL 1.1 Graph Store Protocol.
 
     By default it sends OUT/kg-closure.ttl (asserted and inferred facts, for stores that do
-    not reason), or OUT/kg.ttl with --asserted-only. A progress bar shows the upload on a
-    terminal.
+    not reason), or OUT/kg.ttl with --asserted-only, and replaces what the target graph holds
+    (--add adds to it). A progress bar shows the upload on a terminal.
     """
     from kgbuild.remote import push, safe_url
 
-    if push_file is None:
-        from kgbuild.dist import open_build
-
-        open_build(out_dir)  # a missing, incomplete or out-of-date build is not pushed
+    data = None
     if push_file is not None and asserted_only:
         raise InputError("give --file or --asserted-only, not both")
     if direct and update_endpoint is not None:
@@ -713,20 +762,26 @@ def push_command(
 
         if not urlsplit(graph).scheme:
             raise InputError(
-                f"--graph {graph!r} is not an absolute IRI",
+                f"--graph '{excerpt(graph)}' is not an absolute IRI",
                 hint="e.g. --graph https://w3id.org/kgbuild/graph/kg",
             )
     path = push_file or out_dir / (KG_FILE if asserted_only else CLOSURE_FILE)
-    size = path.stat().st_size if path.is_file() else 0
+    if push_file is None:
+        from kgbuild.dist import open_build
+
+        # A missing, incomplete or out-of-date build is not pushed; the file is read from the
+        # build as opened, so a build switched in meanwhile cannot change it.
+        data = open_build(out_dir).read(path.name)
+    size = len(data) if data is not None else path.stat().st_size if path.is_file() else 0
     if quiet or not sys.stderr.isatty():
-        result = push(path, endpoint, graph, replace, update_endpoint, timeout, None, direct)
+        result = push(path, endpoint, graph, replace, update_endpoint, timeout, None, direct, data)
     else:
         # On stderr, so that stdout carries only the result line.
         with click.progressbar(
             length=size, label=f"Pushing {display_path(path)}", file=sys.stderr, show_eta=False
         ) as bar:
             result = push(
-                path, endpoint, graph, replace, update_endpoint, timeout, bar.update, direct
+                path, endpoint, graph, replace, update_endpoint, timeout, bar.update, direct, data
             )
     if not quiet:
         target = "the default graph" if result.graph is None else f"<{result.graph}>"
@@ -884,6 +939,16 @@ Results, by the Accept header or format=NAME (which wins):
   CONSTRUCT, DESCRIBE   turtle (default), ntriples, rdfxml, jsonld
 
 \b
+Limits (each refusal is one line of text/plain):
+  Each query is parsed and run in a worker process of its own, stopped when
+  its client hangs up. Over the limits a client gets:
+  400  a query nested over 100 levels (brackets, ! and ^), or one that
+       crashes the parser
+  503  the query ran over --timeout, or every worker stayed busy that long
+  500  the answer has more than --max-rows rows (triples for CONSTRUCT)
+  503  more than 64 connections wait for one of 4 x --workers threads
+
+\b
 Exit codes:
   0  stopped with Ctrl-C or SIGTERM
   2  bad usage or unreadable input: no usable build in OUT,
@@ -908,9 +973,35 @@ Exit codes:
     metavar="PORT",
     help="Port to listen on; 0 picks a free one.",
 )
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Stop a query after this long and answer 503.",
+)
+@click.option(
+    "--max-rows",
+    type=click.IntRange(min=1),
+    default=100_000,
+    show_default=True,
+    metavar="N",
+    help="Answer 500 instead of a result with more rows (or triples) than this.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=4,
+    show_default=True,
+    metavar="N",
+    help="Queries run at once, each in a process of its own; the others wait.",
+)
 @out_option
 @quiet_option
-def serve_command(host: str, port: int, out_dir: Path, quiet: bool) -> None:
+def serve_command(
+    host: str, port: int, timeout: float, max_rows: int, workers: int, out_dir: Path, quiet: bool
+) -> None:
     """Serve the graph read-only over the SPARQL 1.1 Protocol until Ctrl-C.
 
     The default graph is OUT/kg-closure.ttl (ontology, data and inferred facts); the named
@@ -919,11 +1010,15 @@ def serve_command(host: str, port: int, out_dir: Path, quiet: bool) -> None:
     Each request is logged as one line on stderr. With --quiet only the line with the endpoint
     URL is printed (and the warning, if any).
     """
-    from kgbuild.serve import load_store, make_server, serve_until_stopped, start_message
+    from kgbuild.serve import Limits, load_store, make_server, serve_until_stopped, start_message
 
     store, sources = load_store(out_dir)
     server = make_server(
-        store, host, port, log=None if quiet else (lambda line: click.echo(line, err=True))
+        store,
+        host,
+        port,
+        log=None if quiet else (lambda line: click.echo(line, err=True)),
+        limits=Limits(timeout, max_rows, workers),
     )
     if not server.loopback:
         click.echo(

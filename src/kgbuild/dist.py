@@ -18,17 +18,23 @@ kg-closure.ttl, kg.nt, kg.jsonld, kg.trig, void.ttl) and, for kgbuild's own comm
 ``open_build`` checks a build before anything reads it: a missing dist/, a missing or older
 manifest, an output that no longer matches it, or an input that changed since the build is an
 InputError that says to run ``kgbuild build``. ``query``, ``explain``, ``stats``, ``serve`` and
-``push`` read dist/ only through it and never reason again.
+``push`` read dist/ only through it and never reason again. It opens the directory and every
+output in it at once, so a build that switches a new dist/ in meanwhile (``build`` writes the
+whole directory anew and swaps it in, see ``serialize.StagedDirectory``) changes nothing of
+what they read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
+import stat
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -308,10 +314,17 @@ def _turtle_parts(text: bytes) -> Iterator[bytes]:
 
 @dataclass
 class Build:
-    """A checked build in ``out``: its manifest, and the ways to read it."""
+    """A checked build in ``out``: its manifest, and the ways to read it.
+
+    It reads the directory ``out`` was when it was opened: every output is opened at once (see
+    ``open_build``) and the store is found through the directory's open descriptor, so a build
+    that switches a new ``out`` in meanwhile changes nothing of what this one reads."""
 
     out: Path
     manifest: dict[str, Any]
+    _root: Path | None = field(default=None, repr=False)  # the directory as opened; None: out
+    _files: dict[str, int] = field(default_factory=dict, repr=False)  # name -> descriptor
+    _dir_fd: int | None = field(default=None, repr=False)
     _store: Any = field(default=None, repr=False)
     _store_location: Path | None = field(default=None, repr=False)
     _graphs: dict[bool, Graph] = field(default_factory=dict, repr=False)
@@ -332,11 +345,36 @@ class Build:
         """Where the ``ontology`` or ``data`` of the build were read from."""
         return self.out / self.manifest["inputs"][which]
 
+    def _pinned(self, name: str) -> Path:
+        """Where ``name`` is opened to be read: in the directory as it was opened."""
+        return (self._root or self.out) / name
+
+    def _file_path(self, name: str) -> Path:
+        """A path that opens the very file ``open_build`` opened as ``name``, for libraries
+        that take a path (SQLite); ``_pinned`` where the system has no /proc/self/fd."""
+        fd = self._files.get(name)
+        if fd is not None:
+            proc = Path(f"/proc/self/fd/{fd}")
+            if proc.exists():
+                return proc
+        return self._pinned(name)
+
+    def _replaced(self) -> bool:
+        """Whether the directory this build was opened from has been removed since (another
+        build switched a new one in)."""
+        if self._dir_fd is None:
+            return False
+        try:
+            return os.fstat(self._dir_fd).st_nlink == 0
+        except OSError:
+            return False
+
     def read(self, name: str) -> bytes:
         """The bytes of an output, checked against the manifest."""
         path = self.path(name)
         try:
-            data = path.read_bytes()
+            fd = self._files.get(name)
+            data = _read_fd(fd) if fd is not None else self._pinned(name).read_bytes()
         except OSError as exc:
             why = f"'{display_path(path)}' cannot be read ({exc.strerror})"
             raise _stale(self.out, why) from None
@@ -358,11 +396,11 @@ class Build:
             self._store = _memory_store(self.read(CLOSURE_FILE), self.read(KG_FILE))
             return self._store
         expected = {name: outputs[name]["sha256"] for name in (CLOSURE_FILE, KG_FILE)}
-        location = self.out / STORE_DIR
+        location = self._pinned(STORE_DIR)
         if _read_stamp(location) != expected:
             closure, asserted = self.read(CLOSURE_FILE), self.read(KG_FILE)
             try:
-                write_store(self.out, closure, asserted)
+                write_store(self._root or self.out, closure, asserted)
             except OSError:
                 self._store = _memory_store(closure, asserted)
                 return self._store
@@ -370,6 +408,9 @@ class Build:
             self._store = ox.Store.read_only(str(location))
             self._store_location = location
         except OSError as exc:
+            if self._replaced():  # removed by a newer build: this one's files are still open
+                self._store = _memory_store(self.read(CLOSURE_FILE), self.read(KG_FILE))
+                return self._store
             raise InputError(
                 f"cannot open the store '{display_path(location)}': {first_line(exc)}",
                 hint=f"delete it and {RUN_BUILD}",
@@ -380,13 +421,19 @@ class Build:
     def store_location(self) -> Path | None:
         """The on-disk store that ``store()`` opened; None when it parsed the build into
         memory (or has not been called)."""
-        return self._store_location
+        return None if self._store_location is None else self.out / STORE_DIR
 
     def reopen_store(self) -> Any:
-        """A new read-only handle on the store (an in-memory store is shared as it is)."""
+        """A new read-only handle on the store (an in-memory store is shared as it is); the
+        build's files parsed into memory when a newer build has removed its store since."""
         store = self.store()
         if isinstance(self._store_location, Path):
-            return ox.Store.read_only(str(self._store_location))
+            try:
+                return ox.Store.read_only(str(self._store_location))
+            except OSError:
+                if not self._replaced():
+                    raise
+                return _memory_store(self.read(CLOSURE_FILE), self.read(KG_FILE))
         return store
 
     def graph(self, inferred: bool = True) -> Graph:
@@ -411,9 +458,15 @@ class Build:
 
     def index(self) -> ProofIndex:
         if self._index is None:
-            path = self.path(INDEX_FILE)
-            self.read(INDEX_FILE)
-            self._index = ProofIndex(path, self)
+            data = self.read(INDEX_FILE)
+            try:
+                self._index = ProofIndex(self._file_path(INDEX_FILE), self)
+            except sqlite3.Error:
+                if not self._replaced():
+                    raise
+                # SQLite opens files by name, and a newer build has removed this one: read
+                # the copy already in hand.
+                self._index = ProofIndex(data, self)
         return self._index
 
 
@@ -445,40 +498,130 @@ def open_build(out_dir: str | os.PathLike[str] = "dist", check_inputs: bool = Tr
     """The build in ``out_dir``, checked: InputError (run `kgbuild build`) when there is none,
     when it is incomplete or from an older kgbuild, when an output no longer matches the
     manifest (by size), or, with ``check_inputs``, when an input file it was built from has
-    changed, appeared or gone (where the input directories still exist)."""
+    changed, appeared or gone (where the input directories still exist).
+
+    The directory is opened once, and every output in it at once, so what the Build reads is
+    one build even when ``kgbuild build`` switches a new directory in meanwhile."""
     out = Path(out_dir)
-    manifest_path = out / MANIFEST_FILE
-    if not manifest_path.is_file():
-        if (out / KG_FILE).is_file():
-            raise InputError(
-                f"'{display_path(out)}' holds no {MANIFEST_FILE}: it was written by an older "
-                "kgbuild or by a build that did not finish",
-                hint=f"{RUN_BUILD} again",
-            )
-        raise InputError(
-            f"'{display_path(manifest_path)}' not found: there is no build in "
-            f"'{display_path(out)}'",
-            hint=f"{RUN_BUILD} first",
-        )
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        if manifest.get("format") != MANIFEST_FORMAT:
-            raise ValueError(f"format {manifest.get('format')!r}")
-        outputs = manifest["outputs"]
-    except (OSError, ValueError, KeyError, AttributeError) as exc:
-        raise _stale(out, f"'{display_path(manifest_path)}' cannot be read ({exc})") from None
-    for name, record in outputs.items():
-        path = out / name
-        try:
-            size = path.stat().st_size
-        except OSError:
-            raise _stale(out, f"'{display_path(path)}' is missing") from None
-        if size != record.get("bytes"):
-            raise _stale(out, f"'{display_path(path)}' was changed after the build")
-    build = Build(out, manifest)
+    build = None
+    for last in (False, False, True):
+        # A directory removed between opening it and opening its files (a newer build was
+        # switched in and the old one removed) is opened again, as the newer build.
+        build = _open_build(out, retry=not last)
+        if build is not None:
+            break
+    assert build is not None
     if check_inputs:
         _check_inputs(build)
     return build
+
+
+def _open_build(out: Path, retry: bool) -> Build | None:
+    """The build in ``out`` with its directory and outputs open; None, when ``retry``, if the
+    directory was removed before its files could be opened."""
+    dir_fd = _open_directory(out)
+    opened: list[int] = [] if dir_fd is None else [dir_fd]
+
+    def gone() -> bool:
+        return retry and dir_fd is not None and os.fstat(dir_fd).st_nlink == 0
+
+    try:
+        manifest_path = out / MANIFEST_FILE
+        try:
+            manifest_fd = _open_in(dir_fd, out, MANIFEST_FILE)
+        except OSError:
+            if gone():
+                return None
+            if _is_file_in(dir_fd, out, KG_FILE):
+                raise InputError(
+                    f"'{display_path(out)}' holds no {MANIFEST_FILE}: it was written by an older "
+                    "kgbuild or by a build that did not finish",
+                    hint=f"{RUN_BUILD} again",
+                ) from None
+            raise InputError(
+                f"'{display_path(manifest_path)}' not found: there is no build in "
+                f"'{display_path(out)}'",
+                hint=f"{RUN_BUILD} first",
+            ) from None
+        try:
+            manifest = json.loads(_read_fd(manifest_fd).decode("utf-8"))
+            if manifest.get("format") != MANIFEST_FORMAT:
+                raise ValueError(f"format {manifest.get('format')!r}")
+            outputs = manifest["outputs"]
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            raise _stale(out, f"'{display_path(manifest_path)}' cannot be read ({exc})") from None
+        finally:
+            os.close(manifest_fd)
+        files: dict[str, int] = {}
+        for name, record in outputs.items():
+            path = out / name
+            try:
+                fd = _open_in(dir_fd, out, name)
+            except OSError:
+                if gone():
+                    return None
+                raise _stale(out, f"'{display_path(path)}' is missing") from None
+            opened.append(fd)
+            files[name] = fd
+            if os.fstat(fd).st_size != record.get("bytes"):
+                raise _stale(out, f"'{display_path(path)}' was changed after the build")
+        root = None if dir_fd is None else Path(f"/proc/self/fd/{dir_fd}")
+        if root is not None and not root.is_dir():
+            root = None  # no /proc: read by name
+        build = Build(out, manifest, root, files, dir_fd)
+    except BaseException:
+        _close_all(opened)
+        raise
+    weakref.finalize(build, _close_all, opened)
+    return build
+
+
+def _open_directory(out: Path) -> int | None:
+    """A descriptor of the directory ``out`` (None where there is none, or the system cannot
+    open files relative to one)."""
+    if os.open not in os.supports_dir_fd or not hasattr(os, "O_DIRECTORY"):
+        return None
+    try:
+        return os.open(out, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return None
+
+
+def _open_in(dir_fd: int | None, out: Path, name: str) -> int:
+    if dir_fd is None:
+        return os.open(out / name, os.O_RDONLY)
+    return os.open(name, os.O_RDONLY, dir_fd=dir_fd)
+
+
+def _is_file_in(dir_fd: int | None, out: Path, name: str) -> bool:
+    try:
+        mode = (os.stat(out / name) if dir_fd is None else os.stat(name, dir_fd=dir_fd)).st_mode
+    except OSError:
+        return False
+    return stat.S_ISREG(mode)
+
+
+def _read_fd(fd: int) -> bytes:
+    """The whole content of the open file ``fd``, whatever its position (pread: threads that
+    share a Build share its descriptors)."""
+    if not hasattr(os, "pread"):
+        with os.fdopen(os.dup(fd), "rb") as handle:
+            handle.seek(0)
+            return handle.read()
+    chunks, offset = [], 0
+    size = os.fstat(fd).st_size
+    while True:
+        chunk = os.pread(fd, max(size - offset, 1 << 16), offset)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        offset += len(chunk)
+
+
+def _close_all(fds: list[int]) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
 
 
 def _check_inputs(build: Build) -> None:
@@ -520,10 +663,16 @@ def _check_inputs(build: Build) -> None:
 class ProofIndex:
     """Reads index.sqlite: derivations, names, labels and record locations."""
 
-    def __init__(self, path: Path, build: Build | None = None) -> None:
+    def __init__(self, path: Path | bytes, build: Build | None = None) -> None:
+        """``path``: the file, or its content (read into memory)."""
         self.build = build
-        uri = path.resolve().as_uri() + "?mode=ro&immutable=1"
-        self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        if isinstance(path, bytes):
+            self.connection = sqlite3.connect(":memory:", check_same_thread=False)
+            self.connection.deserialize(path)
+        else:
+            # Not resolved: a /proc/self/fd path must stay one (see Build._file_path).
+            uri = Path(os.path.abspath(path)).as_uri() + "?mode=ro&immutable=1"
+            self.connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
         self._terms: dict[int, Node] = {}
 
     def term(self, term_id: int) -> Node:

@@ -15,15 +15,35 @@ def display_path(path: str | os.PathLike[str]) -> str:
     """``path`` relative to the working directory when it lies below it, else as given."""
     p = Path(path)
     try:
-        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        # The folder resolved, not the file: a symbolic link is named, not what it points at.
+        return (p.parent.resolve() / p.name).relative_to(Path.cwd().resolve()).as_posix()
     except (ValueError, OSError):
         return p.as_posix()
 
 
+# Input quoted in an error (a YAML value, a parameter, a file's text, an IRI) is cut to this
+# many characters: an error line must not carry a whole file or a huge value.
+EXCERPT_CHARS = 60
+# No error message is longer than this, whatever it quotes.
+MAX_MESSAGE_CHARS = 20 * EXCERPT_CHARS
+
+
+def excerpt(value: object, limit: int = EXCERPT_CHARS) -> str:
+    """``value`` as text for quoting in an error: at most ``limit`` characters, control
+    characters and line breaks escaped (one line, nothing for a terminal to act on), and the
+    full length said when it was cut."""
+    text = str(value)
+    cut = text[:limit]
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    if len(text) > limit:
+        shown += f"… ({len(text):,} characters)"
+    return shown
+
+
 def first_line(exc: BaseException) -> str:
     """The first line of what an exception says (its type's name when it says nothing): a
-    library's message, cut to fit a one-line error."""
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    library's message, cut to fit a one-line error (libraries quote the input they choke on)."""
+    return excerpt((str(exc).strip().splitlines() or [type(exc).__name__])[0], 4 * EXCERPT_CHARS)
 
 
 class KgbuildError(Exception):
@@ -53,6 +73,8 @@ class KgbuildError(Exception):
 
     def __str__(self) -> str:
         text = self.message
+        if len(text) > MAX_MESSAGE_CHARS:  # a last guard: values are quoted as excerpts
+            text = f"{text[:MAX_MESSAGE_CHARS]}… ({len(text):,} characters)"
         if self.hint:
             text = f"{text}; {self.hint}"
         if self.location:

@@ -26,7 +26,7 @@ from rdflib import BNode, URIRef
 from rdflib.term import Node
 
 from kgbuild.dist import Build, open_build
-from kgbuild.errors import DataError, InputError, display_path
+from kgbuild.errors import DataError, InputError, display_path, excerpt
 from kgbuild.namespaces import ID_BASE, OWL, RDF
 from kgbuild.rules import RULES, Derivation, Reasoner, Triple
 
@@ -126,15 +126,16 @@ def parse_triple(text: str | Iterable[str]) -> tuple[str, str, str]:
             parts = shlex.split(text)
         except ValueError as exc:
             raise InputError(
-                f"cannot read the triple {text!r}: {exc}", hint="close the quotes"
+                f"cannot read the triple '{excerpt(text)}': {exc}", hint="close the quotes"
             ) from None
     else:
         parts = list(text)
         if len(parts) == 1:
             return parse_triple(parts[0])
     if len(parts) != 3:
+        shown = excerpt(" ".join(parts))
         raise InputError(
-            f"the triple {' '.join(parts)!r} has {len(parts)} part{'s' if len(parts) != 1 else ''}"
+            f"the triple '{shown}' has {len(parts)} part{'s' if len(parts) != 1 else ''}"
             ", not 3 (subject, predicate, object)",
             hint='write "SUBJECT PREDICATE OBJECT", quoting names with spaces: '
             '"\\"Lachin District\\" kg:partOf Azerbaijan"',

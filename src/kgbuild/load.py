@@ -34,7 +34,16 @@ from yaml.events import (
     SequenceStartEvent,
 )
 
-from kgbuild.errors import DataError, DataErrors, InputError, KgbuildError, display_path
+from kgbuild.errors import (
+    EXCERPT_CHARS,
+    DataError,
+    DataErrors,
+    InputError,
+    KgbuildError,
+    display_path,
+    excerpt,
+    first_line,
+)
 from kgbuild.namespaces import GEO, ID_BASE, KG, OWL, RDF, RDFS, XSD, qname
 from kgbuild.provenance import ATTESTATION_KEYS, SOURCE_ENTRY_KEYS, plan_records
 from kgbuild.terms import from_oxigraph_triples
@@ -178,7 +187,8 @@ def _compose(text: str, path: Path, errors: list[DataError]) -> Any:
         elif value in container:
             errors.append(
                 DataError(
-                    f"duplicate key '{value}' (first at line {container.key_lines[value]})",
+                    f"duplicate key '{excerpt(value)}' "
+                    f"(first at line {container.key_lines[value]})",
                     path,
                     line,
                     "YAML would silently keep only the last value: merge the values into "
@@ -247,7 +257,9 @@ def _compose(text: str, path: Path, errors: list[DataError]) -> Any:
         what = f"the character U+{ord(char):04X}" if char else "the character"
         raise InputError(f"YAML syntax error: {exc.reason}", path, line, f"remove {what}") from exc
     except yaml.YAMLError as exc:  # any other libyaml complaint
-        raise InputError(f"YAML error: {exc}", path, None, "fix the YAML syntax") from exc
+        raise InputError(
+            f"YAML error: {first_line(exc)}", path, None, "fix the YAML syntax"
+        ) from exc
     if not have_root:
         raise InputError(
             "empty file",
@@ -301,6 +313,7 @@ def _context_error(path: Path, text: str, term: str | None, message: str, hint: 
 def load_context(data_dir: str | os.PathLike[str]) -> Context:
     """Read and classify ``data_dir/context.jsonld``. Raises InputError if missing or invalid."""
     path = Path(data_dir) / CONTEXT_FILE
+    _check_inside(path, Path(data_dir), Path(data_dir).resolve())
     try:
         text = path.read_bytes().decode("utf-8")
     except FileNotFoundError as exc:
@@ -311,7 +324,7 @@ def load_context(data_dir: str | os.PathLike[str]) -> Context:
             "the data directory must hold the shared JSON-LD context",
         ) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {CONTEXT_FILE}: {exc}", path) from exc
+        raise InputError(f"cannot read {CONTEXT_FILE}: {first_line(exc)}", path) from exc
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -343,21 +356,23 @@ def load_context(data_dir: str | os.PathLike[str]) -> Context:
 
     base = raw.get("@base", ID_BASE)
     if base != ID_BASE:
-        raise fail("@base", f"@base is '{base}'", f"kgbuild data ids live under '{ID_BASE}'")
+        raise fail(
+            "@base", f"@base is '{excerpt(base)}'", f"kgbuild data ids live under '{ID_BASE}'"
+        )
     prefixes: dict[str, str] = {}
     names: dict[str, str] = {}
     properties: dict[str, PropertyTerm] = {}
     for term, value in raw.items():
         if term.startswith("@"):
             if term not in _CONTEXT_KEYWORDS:
-                raise fail(term, f"unsupported context keyword '{term}'")
+                raise fail(term, f"unsupported context keyword '{excerpt(term)}'")
             continue
         if isinstance(value, str):
             if value.startswith("@"):
                 if _KEYWORD_ALIASES.get(term) != value:
                     raise fail(
                         term,
-                        f"unsupported keyword alias '{term}': '{value}'",
+                        f"unsupported keyword alias '{excerpt(term)}': '{excerpt(value)}'",
                         "only 'id' (@id) and 'type' (@type) are aliases",
                     )
                 continue
@@ -368,22 +383,22 @@ def load_context(data_dir: str | os.PathLike[str]) -> Context:
                 names[term] = iri
             continue
         if not isinstance(value, dict) or not isinstance(value.get("@id"), str):
-            raise fail(term, f"term '{term}' must be a string or an object with \"@id\"")
+            raise fail(term, f"term '{excerpt(term)}' must be a string or an object with \"@id\"")
         extra = set(value) - {"@id", "@type", "@language", "@container"}
         if extra:
-            raise fail(term, f"term '{term}' uses unsupported {', '.join(sorted(extra))}")
+            raise fail(term, f"term '{excerpt(term)}' uses unsupported {', '.join(sorted(extra))}")
         iri = expand(value["@id"])
         if "@container" in value:
             if value["@container"] != "@language" or len(value) != 2:
                 raise fail(
                     term,
-                    f"term '{term}' has an unsupported @container",
+                    f"term '{excerpt(term)}' has an unsupported @container",
                     'only "@container": "@language" is supported',
                 )
             properties[term] = PropertyTerm(term, iri, "language-map")
         elif "@language" in value:
             if "@type" in value or not isinstance(value["@language"], str):
-                raise fail(term, f"term '{term}' has an invalid @language")
+                raise fail(term, f"term '{excerpt(term)}' has an invalid @language")
             properties[term] = PropertyTerm(term, iri, "language", language=value["@language"])
         elif "@type" in value:
             kind_of = value["@type"]
@@ -394,14 +409,14 @@ def load_context(data_dir: str | os.PathLike[str]) -> Context:
             elif isinstance(kind_of, str) and not kind_of.startswith("@"):
                 properties[term] = PropertyTerm(term, iri, "typed", datatype=expand(kind_of))
             else:
-                raise fail(term, f"term '{term}' has an unsupported @type")
+                raise fail(term, f"term '{excerpt(term)}' has an unsupported @type")
         else:
             properties[term] = PropertyTerm(term, iri, "plain")
     for alias in _KEYWORD_ALIASES:
         if alias not in raw:
             raise fail(
                 None,
-                f"the context does not define '{alias}'",
+                f"the context does not define '{excerpt(alias)}'",
                 f'add "{alias}": "{_KEYWORD_ALIASES[alias]}"',
             )
     return Context(path, raw, ID_BASE, prefixes, names, properties)
@@ -549,7 +564,7 @@ def _did_you_mean(word: str, candidates: Any, n: int = 3) -> str:
     # Only the near-best: a clear winner is not diluted by weaker guesses.
     best = scored[0][0]
     matches = [c for ratio, c in scored[:n] if ratio >= best - 0.1]
-    quoted = [f"'{m}'" for m in matches]
+    quoted = [f"'{excerpt(m)}'" for m in matches]
     listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
     return f" (did you mean {listed}?)"
 
@@ -566,7 +581,7 @@ def _describe(value: Any) -> str:
         return "a list"
     if value is None:
         return "nothing"
-    return f"the text '{value}'"
+    return f"the text '{excerpt(value)}'"
 
 
 @dataclass
@@ -620,9 +635,9 @@ class _Checker:
             else:
                 known = ", ".join(sorted(self.ctx.prefixes))
                 return None, (
-                    f"'{prefix}:' is not a prefix of the context ({known}) nor a known IRI "
-                    f"scheme; a relative id has no ':' before its first '/', "
-                    f"e.g. '{prefix}/{rest}'"
+                    f"'{excerpt(prefix)}:' is not a prefix of the context ({known}) nor a "
+                    f"known IRI scheme; a relative id has no ':' before its first '/', "
+                    f"e.g. '{excerpt(prefix)}/{excerpt(rest)}'"
                 )
             if _IRI_BAD_CHARS_RE.search(iri):
                 return None, 'an IRI cannot contain spaces or any of <>"{}|\\^`'
@@ -683,7 +698,7 @@ class _Checker:
                     "give every node an id such as 'place/lachin-district'",
                 )
         else:
-            owner = raw_id if isinstance(raw_id, str) else "(invalid id)"
+            owner = excerpt(raw_id) if isinstance(raw_id, str) else "(invalid id)"
             id_line = node.key_lines["id"]
             if not isinstance(raw_id, str):
                 self.error(
@@ -695,12 +710,12 @@ class _Checker:
             else:
                 iri, hint = self.resolve(raw_id)
                 if iri is None:
-                    self.error(path, id_line, f"invalid id '{raw_id}'", hint)
+                    self.error(path, id_line, f"invalid id '{excerpt(raw_id)}'", hint)
                 elif not iri.startswith(self.ctx.base):
                     self.error(
                         path,
                         id_line,
-                        f"id '{raw_id}' is outside the data namespace {self.ctx.base}",
+                        f"id '{excerpt(raw_id)}' is outside the data namespace {self.ctx.base}",
                         "write a relative id such as 'place/lachin-district'",
                     )
                     iri = None
@@ -728,7 +743,7 @@ class _Checker:
                 self.error(
                     path,
                     node.key_lines["id"],
-                    f"duplicate id '{raw_id}' (first defined at {_where(*first)})",
+                    f"duplicate id '{excerpt(raw_id)}' (first defined at {_where(*first)})",
                     "give each node its own id, or merge the two records",
                 )
             else:
@@ -738,7 +753,7 @@ class _Checker:
     def check_extension(self, node: YMap, path: Path, depth: int) -> None:
         """A record that states more about a node defined elsewhere."""
         raw = node["extend"]
-        owner = f"extend {raw}" if isinstance(raw, str) else "(extension)"
+        owner = f"extend {excerpt(raw)}" if isinstance(raw, str) else "(extension)"
         line = node.key_lines["extend"]
         if "id" in node:
             self.error(
@@ -753,7 +768,8 @@ class _Checker:
         if iri is None:
             return
         if not iri.startswith(self.ctx.base):
-            self.error(path, line, f"'extend' must name a data node, found '{raw}'", "write its id")
+            found = f"found '{excerpt(raw)}'"
+            self.error(path, line, f"'extend' must name a data node, {found}", "write its id")
             return
         node["extend"] = iri
         if len(node) == 1:
@@ -804,8 +820,8 @@ class _Checker:
                 self.error(
                     path,
                     node.key_lines[key],
-                    f"'{key}' in '{owner}' rests on no source: an extension does not inherit "
-                    "the sources of the node it extends",
+                    f"'{excerpt(key)}' in '{owner}' rests on no source: an extension does not "
+                    "inherit the sources of the node it extends",
                     "give the record statedIn or backgroundSource, or a 'sources' entry "
                     f"'for: [{key}]'",
                 )
@@ -882,7 +898,7 @@ class _Checker:
                     self.error(
                         path,
                         key_line,
-                        f"unknown key '{key}' in a 'sources' entry of '{owner}'",
+                        f"unknown key '{excerpt(key)}' in a 'sources' entry of '{owner}'",
                         "an entry has statedIn (with accordingTo and attributionDetail) or "
                         "backgroundSource, and optionally for"
                         + _did_you_mean(key, SOURCE_ENTRY_KEYS),
@@ -923,7 +939,7 @@ class _Checker:
                 self.error(
                     path,
                     item_line,
-                    f"'for' in '{owner}' names '{key}', which the record does not state",
+                    f"'for' in '{owner}' names '{excerpt(key)}', which the record does not state",
                     "name keys of the same record" + _did_you_mean(key, sorted(keys)),
                 )
                 continue
@@ -939,8 +955,8 @@ class _Checker:
                 self.error(
                     path,
                     item_line,
-                    f"'for' in '{owner}' names '{key}={raw}', but '{raw}' is not a value of "
-                    f"'{key}' in the record",
+                    f"'for' in '{owner}' names '{excerpt(key)}={excerpt(raw)}', but "
+                    f"'{excerpt(raw)}' is not a value of '{excerpt(key)}' in the record",
                     "name a value the record gives, or the key alone",
                 )
 
@@ -974,7 +990,7 @@ class _Checker:
                 self.error(
                     path,
                     item_line,
-                    f"unknown property '{key}' in a side of '{owner}'",
+                    f"unknown property '{excerpt(key)}' in a side of '{owner}'",
                     hint + _did_you_mean(key, self.key_terms),
                 )
             elif key == "type" or term.kind == "vocab":
@@ -985,19 +1001,19 @@ class _Checker:
                     item[2] = target
 
     def unknown_key(self, key: str, path: Path, line: int, owner: str) -> None:
-        message = f"unknown key '{key}' in node '{owner}'"
+        message = f"unknown key '{excerpt(key)}' in node '{owner}'"
         if key.startswith("@"):
             alias = {v: k for k, v in _KEYWORD_ALIASES.items()}.get(key)
             hint = (
-                f"write '{alias}'"
+                f"write '{excerpt(alias)}'"
                 if alias
                 else "JSON-LD keywords are not used in kgbuild data: use 'id', 'type' and the "
                 "property terms of the context"
             )
         elif key in self.ctx.names:
-            hint = f"'{key}' names a class or an individual, not a property"
+            hint = f"'{excerpt(key)}' names a class or an individual, not a property"
         elif key in self.ctx.prefixes:
-            hint = f"'{key}' is a prefix, not a property"
+            hint = f"'{excerpt(key)}' is a prefix, not a property"
         elif ":" in key:
             hint = "use the property terms of the context, not IRIs" + _did_you_mean(
                 key.rsplit(":", 1)[-1], self.key_terms
@@ -1019,17 +1035,19 @@ class _Checker:
             iri = self.ctx.names.get(item)
             if iri is None:
                 if item in self.ctx.properties:
-                    hint = f"'{item}' is a property, not a class"
+                    hint = f"'{excerpt(item)}' is a property, not a class"
                 else:
                     hint = "the context defines no such class" + _did_you_mean(
                         item, self.class_terms
                     )
-                self.error(path, item_line, f"unknown type '{item}' in node '{owner}'", hint)
+                self.error(
+                    path, item_line, f"unknown type '{excerpt(item)}' in node '{owner}'", hint
+                )
             elif iri not in self.classes:
                 self.error(
                     path,
                     item_line,
-                    f"type '{item}' of node '{owner}' is not a class of the ontology",
+                    f"type '{excerpt(item)}' of node '{owner}' is not a class of the ontology",
                     f"{qname(iri)} is not declared as owl:Class"
                     + _did_you_mean(item, self.class_terms),
                 )
@@ -1045,7 +1063,7 @@ class _Checker:
                 self.error(
                     path,
                     line,
-                    f"empty list for '{key}' in node '{owner}'",
+                    f"empty list for '{excerpt(key)}' in node '{owner}'",
                     "give a value or remove the key",
                 )
         else:
@@ -1056,14 +1074,14 @@ class _Checker:
                 self.error(
                     path,
                     item_line,
-                    f"empty value for '{key}' in node '{owner}'",
+                    f"empty value for '{excerpt(key)}' in node '{owner}'",
                     "give a value or remove the key",
                 )
             elif isinstance(item, YSeq):
                 self.error(
                     path,
                     item_line,
-                    f"nested list in '{key}' of node '{owner}'",
+                    f"nested list in '{excerpt(key)}' of node '{owner}'",
                     "write one flat list",
                 )
             else:
@@ -1111,7 +1129,7 @@ class _Checker:
                 if problem is not None:
                     detail, hint = problem
                     message = (
-                        f"invalid {qname(term.datatype or '')} '{item}' for '{name}' "
+                        f"invalid {qname(term.datatype or '')} '{excerpt(item)}' for '{name}' "
                         f"in node '{owner}'"
                     )
                     self.error(path, item_line, f"{message}: {detail}" if detail else message, hint)
@@ -1138,14 +1156,17 @@ class _Checker:
         iri, hint = self.resolve(item)
         if iri is None:
             self.error(
-                path, line, f"invalid reference '{item}' in '{name}' of node '{owner}'", hint
+                path,
+                line,
+                f"invalid reference '{excerpt(item)}' in '{name}' of node '{owner}'",
+                hint,
             )
         elif iri.startswith(str(KG)):
             if iri not in self.declared:
                 self.error(
                     path,
                     line,
-                    f"reference '{item}' in '{name}' of node '{owner}' is not "
+                    f"reference '{excerpt(item)}' in '{name}' of node '{owner}' is not "
                     "declared in the ontology",
                     f"{qname(iri)} has no rdf:type there",
                 )
@@ -1157,12 +1178,14 @@ class _Checker:
         iri = self.ctx.names.get(item)
         if iri is None:
             hint = "the context defines no such term" + _did_you_mean(item, self.ctx.names)
-            self.error(path, line, f"unknown term '{item}' in '{name}' of node '{owner}'", hint)
+            self.error(
+                path, line, f"unknown term '{excerpt(item)}' in '{name}' of node '{owner}'", hint
+            )
         elif iri.startswith(str(KG)) and iri not in self.declared:
             self.error(
                 path,
                 line,
-                f"'{item}' in '{name}' of node '{owner}' is not declared in the ontology",
+                f"'{excerpt(item)}' in '{name}' of node '{owner}' is not declared in the ontology",
                 f"declare {qname(iri)} in ontology/*.ttl or use another term",
             )
 
@@ -1187,7 +1210,7 @@ class _Checker:
                 self.error(
                     path,
                     tag_line,
-                    f"invalid language tag '{tag}' in '{term.name}' of node '{owner}'",
+                    f"invalid language tag '{excerpt(tag)}' in '{term.name}' of node '{owner}'",
                     "use a BCP 47 tag such as 'az', 'hy', 'ru' or 'hy-Latn'",
                 )
             label = f"{term.name}.{tag}"
@@ -1196,7 +1219,8 @@ class _Checker:
                     self.error(
                         path,
                         item_line,
-                        f"'{label}' of node '{owner}' must be text, found {_describe(item)}",
+                        f"'{excerpt(label)}' of node '{owner}' must be text, "
+                        f"found {_describe(item)}",
                     )
 
     # -- after all files
@@ -1224,7 +1248,7 @@ class _Checker:
             self.error(
                 ref.path,
                 ref.line,
-                f"undefined reference '{ref.raw}' in '{ref.term}' of node '{ref.owner}'",
+                f"undefined reference '{excerpt(ref.raw)}' in '{ref.term}' of node '{ref.owner}'",
                 hint,
             )
 
@@ -1238,17 +1262,74 @@ def _where(path: Path, line: int) -> str:
 
 
 def data_files(data_dir: Path) -> list[Path]:
-    """The data files under ``data_dir`` (``**/*.yaml``, hidden ones left out), sorted."""
+    """The data files under ``data_dir`` (``**/*.yaml``, hidden ones left out), sorted.
+
+    InputError for anything else that would be skipped in silence or read from elsewhere: a
+    symbolic link that leads out of ``data_dir`` or nowhere (refused before it is read), a
+    ``.yml``, ``.json`` or other stray file."""
+    real_dir = data_dir.resolve()
     files = []
-    for p in data_dir.rglob("*"):
-        rel = p.relative_to(data_dir)
-        if any(part.startswith(".") for part in rel.parts) or not p.is_file():
-            continue  # hidden files and editor backups
-        if p.suffix == ".yml":
-            raise InputError("kgbuild reads only *.yaml files", p, None, "rename it to .yaml")
-        if p.suffix == ".yaml":
-            files.append(p)
+    for root, dirs, names in os.walk(data_dir):  # symlinked directories are not entered
+        here = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for entry in [*(here / d for d in dirs), *(here / n for n in sorted(names))]:
+            if entry.name.startswith(".") or entry.name.endswith("~"):
+                continue  # hidden files and editor backups
+            _check_inside(entry, data_dir, real_dir)
+            if entry.is_dir():
+                continue
+            if not entry.is_file():  # a FIFO or device would block or never end
+                raise InputError("not a regular file", entry, None, "remove it")
+            rel = entry.relative_to(data_dir).as_posix()
+            if entry.suffix == ".yaml":
+                files.append(entry)
+            elif rel != CONTEXT_FILE:
+                _stray_file(entry)
+    # A link to a data file of the directory is that file: read it once, by its own name.
+    real_files = {f.resolve() for f in files if not f.is_symlink()}
+    files = [f for f in files if not (f.is_symlink() and f.resolve() in real_files)]
     return sorted(files, key=lambda p: p.relative_to(data_dir).as_posix())
+
+
+# Paths are quoted longer than values: the user needs all of one to find it.
+_PATH_CHARS = 4 * EXCERPT_CHARS
+
+
+def _check_inside(path: Path, data_dir: Path, real_dir: Path) -> None:
+    """Refuse a symbolic link that leads nowhere or out of the data directory, without reading
+    what it points at (a link to /etc/passwd must not end up quoted in an error)."""
+    if not path.is_symlink():
+        return
+    target = os.readlink(path)
+    real = path.resolve()
+    if not real.exists():
+        raise InputError(
+            f"broken symbolic link to '{excerpt(target, _PATH_CHARS)}'",
+            path,
+            None,
+            "remove the link or make it point at a file in the data directory",
+        )
+    if not real.is_relative_to(real_dir):
+        raise InputError(
+            f"symbolic link to '{excerpt(real.as_posix(), _PATH_CHARS)}', outside the data "
+            f"directory '{excerpt(data_dir.as_posix(), _PATH_CHARS)}'",
+            path,
+            None,
+            "kgbuild reads data files only inside the data directory: copy the file in "
+            "or remove the link",
+        )
+
+
+def _stray_file(path: Path) -> None:
+    if path.suffix == ".yml":
+        raise InputError("kgbuild reads only *.yaml files", path, None, "rename it to .yaml")
+    raise InputError(
+        f"unexpected file: the data directory holds only *.yaml data files and {CONTEXT_FILE}",
+        path,
+        None,
+        "rewrite a JSON or JSON-LD file as a .yaml data file, or move the file out of the "
+        "data directory (or hide it with a leading '.')",
+    )
 
 
 def _size(n: int) -> str:
@@ -1327,19 +1408,26 @@ def _check_top_level(doc: Any, path: Path) -> YSeq:
         raise InputError(f"the file must be a mapping, found {_describe(doc)}", path, 1, hint)
     for key in doc:
         if key not in ("@context", "@graph"):
-            raise InputError(f"unexpected top-level key '{key}'", path, doc.key_lines[key], hint)
+            raise InputError(
+                f"unexpected top-level key '{excerpt(key)}'", path, doc.key_lines[key], hint
+            )
     if "@context" not in doc:
         raise InputError('missing "@context"', path, doc.line, hint)
     context, context_line = doc["@context"], doc.key_lines["@context"]
     if isinstance(context, str) and context.lower().startswith(("http://", "https://")):
         raise InputError(
-            f"remote @context '{context}' refused: kgbuild never fetches contexts over the network",
+            f"remote @context '{excerpt(context)}' refused: kgbuild never fetches contexts over "
+            "the network",
             path,
             context_line,
             f'write "@context": {CONTEXT_FILE} to use the shared context in the data directory',
         )
     if context != CONTEXT_FILE:
-        what = "an inline @context" if isinstance(context, YMap | YSeq) else f"@context {context!r}"
+        what = (
+            "an inline @context"
+            if isinstance(context, YMap | YSeq)
+            else f"@context '{excerpt(context)}'"
+        )
         raise InputError(
             f"{what} is not allowed: all data files share one context",
             path,

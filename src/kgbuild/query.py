@@ -53,11 +53,17 @@ from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.term import Node
 
 from kgbuild.dist import ASSERTED_GRAPH, CLOSURE_FILE, KG_FILE, Build, open_build
-from kgbuild.errors import InputError, KgbuildError, display_path
+from kgbuild.errors import InputError, KgbuildError, display_path, excerpt
 from kgbuild.names import name_key
 from kgbuild.namespaces import ID_BASE, PREFIXES, XSD
 from kgbuild.serialize import ntriples_term
-from kgbuild.sparql_text import inspect_query, parse_error, uses_service
+from kgbuild.sparql_text import (
+    MAX_NESTING,
+    inspect_query,
+    nesting_depth,
+    parse_error,
+    uses_service,
+)
 from kgbuild.terms import from_oxigraph_term, to_oxigraph_term
 
 __all__ = [
@@ -415,6 +421,8 @@ _ABSOLUTE_IRI_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?://)?[^\s<>\"{}|^`\\]+
 RELATIVE_IRI_RE = re.compile(r"[^\s<>\"{}|^`\\:]+")
 _PREFIXED_RE = re.compile(r"([A-Za-z][A-Za-z0-9_.-]*)?:([^\s<>\"{}|^`\\]*)")
 _MAX_CANDIDATES = 8
+# A parameter longer than this is no misspelt name: no close-match search (slow on long text).
+_MAX_NAME_CHARS = 200
 
 
 def resolve_param(param: QueryParam, value: str, dataset: NodeIndex) -> Node:
@@ -432,13 +440,15 @@ def resolve_param(param: QueryParam, value: str, dataset: NodeIndex) -> Node:
     InputError (exit 2) for a malformed value, an unknown IRI, or an unknown or ambiguous name;
     the message lists the candidates.
     """
-    where = f"parameter {param.name!r}"
+    where = f"parameter '{excerpt(param.name)}'"
     if param.type == "string":
         return Literal(value)
     if param.type == "integer":
         text = value.strip()
         if not _INTEGER_RE.fullmatch(text):
-            raise InputError(f"{where}: {value!r} is not an integer", hint="write digits, e.g. 3")
+            raise InputError(
+                f"{where}: '{excerpt(value)}' is not an integer", hint="write digits, e.g. 3"
+            )
         return Literal(int(text), datatype=XSD.integer)
     if param.type == "date":
         text = value.strip()
@@ -448,11 +458,11 @@ def resolve_param(param: QueryParam, value: str, dataset: NodeIndex) -> Node:
             date.fromisoformat(text)
         except ValueError:
             raise InputError(
-                f"{where}: {value!r} is not a date", hint="write a real day as YYYY-MM-DD"
+                f"{where}: '{excerpt(value)}' is not a date", hint="write a real day as YYYY-MM-DD"
             ) from None
         return Literal(text, datatype=XSD.date)
     if param.type != "iri":
-        raise InputError(f"{where}: unknown parameter type {param.type!r}")
+        raise InputError(f"{where}: unknown parameter type '{excerpt(param.type)}'")
     return resolve_node(where, value, dataset)
 
 
@@ -467,7 +477,7 @@ def resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
             iri = ID_BASE + inner
         else:
             raise InputError(
-                f"{where}: {value!r} is not an IRI",
+                f"{where}: '{excerpt(value)}' is not an IRI",
                 hint="write <https://...>, <place/slug> (relative to the data base) or a name",
             )
     else:
@@ -482,7 +492,7 @@ def resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
         node = URIRef(iri)
         if not dataset.has_node(node):
             raise InputError(
-                f"{where}: no node {compact_iri(iri)} in the graph",
+                f"{where}: no node {excerpt(compact_iri(iri))} in the graph",
                 hint=_suggest(dataset, text, iri),
             )
         return node
@@ -490,23 +500,36 @@ def resolve_node(where: str, value: str, dataset: NodeIndex) -> URIRef:
     if len(matches) == 1:
         return next(iter(matches))
     if matches:
-        listed = "; ".join(_candidate(dataset, n) for n in sorted(matches))
+        listed = _listed(dataset, sorted(matches))
         raise InputError(
-            f"{where}: the name {value!r} is ambiguous, it names {len(matches)} nodes: {listed}",
+            f"{where}: the name '{excerpt(value)}' is ambiguous, it names {len(matches)} nodes: "
+            f"{listed}",
             hint="give the IRI instead",
         )
-    raise InputError(f"{where}: no node is named {value!r}", hint=_suggest(dataset, text, None))
+    raise InputError(
+        f"{where}: no node is named '{excerpt(value)}'", hint=_suggest(dataset, text, None)
+    )
+
+
+def _listed(dataset: NodeIndex, nodes: list[URIRef]) -> str:
+    """The first few candidates and how many more: a common name may match hundreds."""
+    shown = "; ".join(_candidate(dataset, n) for n in nodes[:_MAX_CANDIDATES])
+    more = len(nodes) - _MAX_CANDIDATES
+    return f"{shown}; and {more} more" if more > 0 else shown
 
 
 def _candidate(dataset: NodeIndex, node: URIRef) -> str:
     label = dataset.label(node)
-    return f'"{label}" {compact_iri(str(node))}' if label else compact_iri(str(node))
+    iri = excerpt(compact_iri(str(node)))
+    return f'"{excerpt(label)}" {iri}' if label else iri
 
 
 def _suggest(dataset: NodeIndex, text: str, iri: str | None) -> str:
     index = dataset.name_index()
     close: list[URIRef] = []
-    if iri is not None:
+    if len(text) > _MAX_NAME_CHARS:
+        pass
+    elif iri is not None:
         nodes = sorted({n for ns in index.values() for n in ns})
         by_name = {compact_iri(str(n)): n for n in nodes}
         wanted = compact_iri(iri)
@@ -516,8 +539,7 @@ def _suggest(dataset: NodeIndex, text: str, iri: str | None) -> str:
             close.extend(n for n in sorted(index[key]) if n not in close)
     if not close:
         return "give a label, a place name or an IRI of the graph (`kgbuild query place-names`)"
-    listed = "; ".join(_candidate(dataset, n) for n in close[:_MAX_CANDIDATES])
-    return f"did you mean: {listed}"
+    return f"did you mean: {_listed(dataset, close)}"
 
 
 # ---------------------------------------------------------------------------- safety checks
@@ -533,8 +555,16 @@ def check_read_only(text: str, where: str = "the query", remote: bool = False) -
     picks one of its graphs.
 
     Local queries are parsed by Oxigraph (in milliseconds); remote ones, which may hold SERVICE,
-    by rdflib, whose parser runs nothing.
+    by rdflib, whose parser runs nothing. A text nested deeper than ``MAX_NESTING`` is refused
+    before either parser sees it: Oxigraph's would crash the process, rdflib's give up.
     """
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise InputError(
+            f"{where} nests brackets or operators {depth} levels deep, over the limit of "
+            f"{MAX_NESTING}",
+            hint="write it with fewer nested parentheses, braces and brackets",
+        )
     info = inspect_query(text)
     if info.service and not remote:
         raise InputError(
@@ -576,6 +606,11 @@ def _check_with_rdflib(text: str, where: str) -> str:
 
     try:
         parsed = parseQuery(text)
+    except RecursionError:  # pyparsing recurses per nesting level, even below MAX_NESTING
+        raise InputError(
+            f"{where} nests too deeply for rdflib's SPARQL parser",
+            hint="write it with fewer nested parentheses, braces and brackets",
+        ) from None
     except Exception as exc:
         _refuse_unparsable(text, where, _one_line(exc))
         raise  # not reached: _refuse_unparsable always raises
@@ -1043,6 +1078,16 @@ def run_supervised(
             code = os.waitstatus_to_exitcode(status)
             if code >= 0:
                 return code
+            if -code == signal.SIGSEGV:  # what Oxigraph's parser does when its stack runs out
+                report(
+                    QueryFailed(
+                        f"{where} failed: the process answering it crashed (SIGSEGV), as "
+                        "Oxigraph's parser does on a query nested too deeply or with too long "
+                        "an expression",
+                        hint="write the query flatter, or try --engine rdflib",
+                    )
+                )
+                return 1
             report(
                 QueryFailed(
                     f"{where} failed: the process answering it was killed by signal {-code}",

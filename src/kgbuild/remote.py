@@ -19,10 +19,12 @@ import base64
 import hashlib
 import http.client
 import json
+import re
+import secrets
 import socket
 import ssl
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlencode, urlsplit, urlunsplit
@@ -113,6 +115,7 @@ class Response:
     reason: str
     headers: dict[str, str]
     body: bytes
+    challenges: list[str] = field(default_factory=list)  # every WWW-Authenticate value
 
     def text(self) -> str:
         return self.body.decode("utf-8", "replace")
@@ -128,6 +131,72 @@ def _with_query(url: str, params: dict[str, str | None]) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
+DIGEST_HASHES = {"MD5": hashlib.md5, "SHA-256": hashlib.sha256}
+_DIGEST_PARAM = re.compile(r'\s*,?\s*([A-Za-z][\w-]*)\s*=\s*("(?:[^"\\]|\\.)*"|[^\s,]+)')
+# The last digest challenge of each server (scheme, host, port) and how many
+# requests have used its nonce: later requests answer it at once instead of being refused first.
+_digest_challenges: dict[tuple[str, str, int | None], dict[str, str]] = {}
+_digest_counts: dict[tuple[str, str, int | None], int] = {}
+
+
+def _digest_challenge(values: list[str]) -> dict[str, str] | None:
+    """The parameters of the best ``Digest`` challenge among WWW-Authenticate values (SHA-256
+    before MD5; only those, with qop=auth or no qop); None when there is none we can answer."""
+    found: list[dict[str, str]] = []
+    for value in values:
+        for start in [m.end() for m in re.finditer(r"(?i)(?:^|,)\s*Digest\s+", value)]:
+            params: dict[str, str] = {}
+            position = start
+            while (match := _DIGEST_PARAM.match(value, position)) is not None:
+                raw = match.group(2)
+                text = re.sub(r"\\(.)", r"\1", raw[1:-1]) if raw.startswith('"') else raw
+                params[match.group(1).lower()] = text
+                position = match.end()
+            algorithm = params.get("algorithm", "MD5").upper().removesuffix("-SESS")
+            qops = {q.strip() for q in params.get("qop", "auth").split(",")}
+            if "nonce" in params and algorithm in DIGEST_HASHES and "auth" in qops:
+                found.append(params)
+    found.sort(key=lambda p: p.get("algorithm", "MD5").upper().startswith("MD5"))
+    return found[0] if found else None
+
+
+def _digest_authorization(
+    challenge: dict[str, str],
+    user: str,
+    password: str,
+    method: str,
+    uri: str,
+    count: int,
+    cnonce: str | None = None,
+) -> str:
+    """The ``Authorization`` header that answers a digest challenge (RFC 7616, qop=auth);
+    ``cnonce`` is random unless given."""
+    algorithm = challenge.get("algorithm", "MD5")
+    name = algorithm.upper().removesuffix("-SESS")
+    digest = DIGEST_HASHES[name]
+
+    def h(text: str) -> str:
+        return digest(text.encode("utf-8")).hexdigest()
+
+    realm, nonce = challenge.get("realm", ""), challenge["nonce"]
+    cnonce = cnonce or secrets.token_hex(16)
+    ha1 = h(f"{user}:{realm}:{password}")
+    if algorithm.upper().endswith("-SESS"):
+        ha1 = h(f"{ha1}:{nonce}:{cnonce}")
+    ha2 = h(f"{method}:{uri}")
+    fields = [f'username="{user}"', f'realm="{realm}"', f'nonce="{nonce}"', f'uri="{uri}"']
+    if "qop" in challenge:
+        nc = f"{count:08x}"
+        response = h(f"{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}")
+        fields += ["qop=auth", f"nc={nc}", f'cnonce="{cnonce}"']
+    else:
+        response = h(f"{ha1}:{nonce}:{ha2}")
+    fields += [f'response="{response}"', f"algorithm={algorithm}"]
+    if "opaque" in challenge:
+        fields.append(f'opaque="{challenge["opaque"]}"')
+    return "Digest " + ", ".join(fields)
+
+
 def _request(
     method: str,
     url: str,
@@ -138,9 +207,62 @@ def _request(
 ) -> Response:
     """One HTTP request; the body goes in chunks, each reported to ``progress`` once sent.
 
+    A user and password in the URL go as basic authentication, or as digest authentication
+    (RFC 7616: MD5 or SHA-256, qop=auth) to a server that asks for it with a 401: the request
+    is then sent again with the answer. Before an upload with credentials to a server not seen
+    yet, a HEAD request learns which it wants, so a large body is not sent twice.
+
     EndpointError (naming the URL, without its password) when the host cannot be reached or
     the connection breaks; the caller judges the status code.
     """
+    parts = urlsplit(url)
+    if parts.username is None:
+        return _send(method, url, body, headers, timeout, progress)
+    server = (parts.scheme, parts.hostname or "", parts.port)
+    user, password = unquote(parts.username), unquote(parts.password or "")
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+
+    def digest_header(verb: str) -> str | None:
+        challenge = _digest_challenges.get(server)
+        if challenge is None:
+            return None
+        _digest_counts[server] = _digest_counts.get(server, 0) + 1
+        return _digest_authorization(
+            challenge, user, password, verb, target, _digest_counts[server]
+        )
+
+    def learn(response: Response) -> bool:
+        """Keep the response's digest challenge; whether it has one we can answer."""
+        challenge = _digest_challenge(response.challenges) if response.status == 401 else None
+        if challenge is not None:
+            _digest_challenges[server] = challenge
+            _digest_counts[server] = 0
+        return challenge is not None
+
+    def probe() -> bool:
+        # Without credentials: a server that wants digest (Virtuoso) answers basic credentials
+        # with a bare 401 that names no scheme.
+        return learn(_send("HEAD", url, b"", None, timeout, None, ""))
+
+    if len(body) > CHUNK and server not in _digest_challenges:
+        probe()
+    response = _send(method, url, body, headers, timeout, progress, digest_header(method))
+    if learn(response) or (response.status == 401 and not response.challenges and probe()):
+        response = _send(method, url, body, headers, timeout, progress, digest_header(method))
+    return response
+
+
+def _send(
+    method: str,
+    url: str,
+    body: bytes,
+    headers: dict[str, str] | None,
+    timeout: float,
+    progress: Callable[[int], None] | None,
+    authorization: str | None = None,
+) -> Response:
+    """One HTTP request as it goes on the wire: ``authorization`` (a digest answer; "" for
+    none), else the URL's user and password as basic authentication."""
     parts = urlsplit(url)
     shown = safe_url(urlunsplit(parts._replace(query="", fragment="")))
     server = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
@@ -154,7 +276,9 @@ def _request(
         connection.putrequest(method, target)
         for name, value in (headers or {}).items():
             connection.putheader(name, value)
-        if parts.username is not None:
+        if authorization:
+            connection.putheader("Authorization", authorization)
+        elif authorization is None and parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             token = base64.b64encode(pair.encode("utf-8")).decode("ascii")
             connection.putheader("Authorization", f"Basic {token}")
@@ -209,7 +333,11 @@ def _answer(connection: http.client.HTTPConnection) -> Response:
     answer = connection.getresponse()
     body = answer.read()
     return Response(
-        answer.status, answer.reason, {k.lower(): v for k, v in answer.getheaders()}, body
+        answer.status,
+        answer.reason,
+        {k.lower(): v for k, v in answer.getheaders()},
+        body,
+        answer.msg.get_all("WWW-Authenticate") or [],
     )
 
 
@@ -234,6 +362,8 @@ def _status_error(response: Response, url: str, action: str) -> EndpointError:
         405: "the URL does not take this request; check the endpoint's path",
     }
     hint = hints.get(response.status)
+    if response.status == 401 and urlsplit(url).username is not None:
+        hint = "check the user and password in the URL"
     if 300 <= response.status < 400 and "location" in response.headers:
         hint = f"the server redirects to {response.headers['location']}; give that URL"
     return EndpointError(
@@ -263,8 +393,11 @@ def _from_json_term(value: dict[str, Any]) -> Node:
     raise ValueError(f"unknown term type {kind!r}")
 
 
-def parse_results_json(data: bytes, ordered: bool = False) -> QueryResult:
-    """A QueryResult from W3C SPARQL 1.1 Query Results JSON; ValueError when it is not that."""
+def parse_results_json(data: bytes, ordered: bool = False, ask: bool = False) -> QueryResult:
+    """A QueryResult from W3C SPARQL 1.1 Query Results JSON; ValueError when it is not that.
+
+    With ``ask``, Virtuoso 7.2's answer to an ASK (a table of one variable, ``__ASK_RETVAL``:
+    a row ``1`` for true, no row for false) is read as the boolean it stands for."""
     doc = json.loads(data.decode("utf-8"))
     if not isinstance(doc, dict):
         raise ValueError("not a JSON object")
@@ -274,6 +407,8 @@ def parse_results_json(data: bytes, ordered: bool = False) -> QueryResult:
     rows = [
         {v: _from_json_term(b[v]) for v in variables if v in b} for b in doc["results"]["bindings"]
     ]
+    if ask and variables == ["__ASK_RETVAL"]:
+        return QueryResult([], [], ordered, any(str(r.get(variables[0])) != "0" for r in rows))
     return QueryResult(variables, rows, ordered)
 
 
@@ -290,10 +425,10 @@ def _post_query(endpoint: str, text: str, timeout: float, accept: str = RESULTS_
     return response
 
 
-def _select(endpoint: str, text: str, timeout: float) -> QueryResult:
+def _select(endpoint: str, text: str, timeout: float, ask: bool = False) -> QueryResult:
     response = _post_query(endpoint, text, timeout)
     try:
-        return parse_results_json(response.body)
+        return parse_results_json(response.body, ask=ask)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         kind = response.headers.get("content-type", "no content type")
         raise EndpointError(
@@ -355,7 +490,7 @@ class EndpointIndex:
     def has_node(self, iri: URIRef) -> bool:
         term = sparql_term(iri)
         text = f"ASK {{ {{ {term} ?p ?o }} UNION {{ ?s ?p {term} }} UNION {{ ?s {term} ?o }} }}"
-        return bool(_select(self.endpoint, text, self.timeout).boolean)
+        return bool(_select(self.endpoint, text, self.timeout, ask=True).boolean)
 
 
 def run_remote_query(
@@ -373,7 +508,7 @@ def run_remote_query(
     check_url(endpoint)
     form = check_read_only(query.text, query.where, remote=True)
     bindings = bind_params(query, params or {}, EndpointIndex(endpoint, timeout))
-    result = _select(endpoint, with_values(query.text, bindings), timeout)
+    result = _select(endpoint, with_values(query.text, bindings), timeout, ask=form == "ASK")
     if form == "ASK" and result.boolean is None:
         raise EndpointError(f"{safe_url(endpoint)} answered an ASK query without a boolean")
     result.ordered = query.ordered
@@ -385,12 +520,13 @@ def run_remote_query(
 
 def update_endpoint_for(store_endpoint: str) -> str | None:
     """The SPARQL Update endpoint that goes with a Graph Store endpoint, for the layouts of
-    Oxigraph (``/store`` -> ``/update``), Jena Fuseki (``/DATASET/data`` -> ``/DATASET/update``)
-    and GraphDB (``/repositories/REPO/rdf-graphs/service`` -> ``/repositories/REPO/statements``);
-    None for any other."""
+    Oxigraph (``/store`` -> ``/update``), Jena Fuseki (``/DATASET/data`` -> ``/DATASET/update``),
+    GraphDB (``/repositories/REPO/rdf-graphs/service`` -> ``/repositories/REPO/statements``) and
+    Virtuoso (``/sparql-graph-crud-auth`` -> ``/sparql-auth``); None for any other."""
     parts = urlsplit(store_endpoint)
     path = parts.path.rstrip("/")
     for suffix, replacement in (
+        ("/sparql-graph-crud-auth", "/sparql-auth"),  # Virtuoso
         ("/rdf-graphs/service", "/statements"),
         ("/store", "/update"),
         ("/data", "/update"),
@@ -423,9 +559,10 @@ def _graph_name(graph: str | None) -> str:
     return "the default graph" if graph is None else f"<{graph}>"
 
 
-def read_push_file(path: Path) -> tuple[bytes, str, int]:
-    """(content, media type, triple count) of a file to push; InputError if it is missing, of
-    a kind the Graph Store Protocol cannot take, or does not parse."""
+def read_push_file(path: Path, data: bytes | None = None) -> tuple[bytes, str, int]:
+    """(content, media type, triple count) of a file to push (``data``, when given, is its
+    content already read); InputError if it is missing, of a kind the Graph Store Protocol
+    cannot take, or does not parse."""
     fmt = PUSH_FORMATS.get(path.suffix)
     if fmt is None:
         raise InputError(
@@ -434,9 +571,10 @@ def read_push_file(path: Path) -> tuple[bytes, str, int]:
             hint="push kg-closure.ttl or kg.ttl (the default), or load kg.trig with the "
             "store's own loader",
         )
-    if not path.is_file():
-        raise InputError(f"'{display_path(path)}' not found", hint="run `kgbuild build` first")
-    data = path.read_bytes()
+    if data is None:
+        if not path.is_file():
+            raise InputError(f"'{display_path(path)}' not found", hint="run `kgbuild build` first")
+        data = path.read_bytes()
     try:
         triples = sum(1 for _ in ox.parse(data, format=fmt))
     except (SyntaxError, ValueError) as exc:
@@ -451,21 +589,25 @@ def push(
     path: Path,
     endpoint: str,
     graph: str | None = None,
-    replace: bool = False,
+    replace: bool = True,
     update_endpoint: str | None = None,
     timeout: float = 300.0,
     progress: Callable[[int], None] | None = None,
     direct: bool = False,
+    data: bytes | None = None,
 ) -> PushResult:
-    """Send the triples of ``path`` to ``graph`` (None: the default graph) at the Graph Store
-    endpoint ``endpoint``: replacing what it holds (``replace``) or adding to it.
+    """Send the triples of ``path`` (or ``data``, its content already read) to ``graph``
+    (None: the default graph) at the Graph Store endpoint ``endpoint``: replacing what it
+    holds (``replace``, the default) or adding to it. Replacing is the default because the
+    ontology's OWL restrictions and lists are blank nodes, which a store takes as new nodes in
+    every upload: adding the same file twice would hold them twice.
 
     With an update endpoint (given, or ``update_endpoint_for(endpoint)``), the file is staged
     in a graph of its own and moved into place in one update request, so the target is only
     ever the old or the new graph. Without one, or when ``direct``, it is sent straight to the
     target. Either way an EndpointError says what the server holds after a failure."""
     check_url(endpoint, "Graph Store endpoint")
-    data, media_type, triples = read_push_file(path)
+    data, media_type, triples = read_push_file(path, data)
     update = None if direct else update_endpoint or update_endpoint_for(endpoint)
     if update is not None:
         check_url(update, "update endpoint")

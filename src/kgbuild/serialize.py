@@ -10,9 +10,13 @@ same bytes.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
+import secrets
+import shutil
+import stat
 import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -24,11 +28,12 @@ from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
 from kgbuild import __version__
-from kgbuild.errors import InputError, display_path
+from kgbuild.errors import InputError, display_path, first_line
 from kgbuild.namespaces import ID_BASE, OWL, PREFIXES, RDF, XSD
 
 __all__ = [
     "Staged",
+    "StagedDirectory",
     "StagedFiles",
     "Triple",
     "atomic_write_bytes",
@@ -38,6 +43,7 @@ __all__ = [
     "serialize_turtle",
     "turtle_chunks",
     "turtle_parts",
+    "write_error",
     "write_turtle",
 ]
 
@@ -394,10 +400,18 @@ class StagedFiles:
     """Files written beside their targets under temporary names (fsynced, so they can be large
     and need not stay in memory), then moved into place one after the other by ``commit``.
     Leaving the ``with`` block without a commit, by an error or not, removes them all, so a
-    failed run leaves the old files as they were and no temporary file behind."""
+    failed run leaves the old files as they were and no temporary file behind.
 
-    def __init__(self, hint: str = "choose another --out directory") -> None:
+    ``shown`` gives the path an error names for a path written (a file of a StagedDirectory is
+    named by where it will be)."""
+
+    def __init__(
+        self,
+        hint: str = "choose another --out directory",
+        shown: Callable[[Path], Path] | None = None,
+    ) -> None:
         self.hint = hint
+        self.shown = shown or (lambda path: path)
         self.files: dict[Path, Staged] = {}
 
     def __enter__(self) -> StagedFiles:
@@ -407,9 +421,7 @@ class StagedFiles:
         self.discard()
 
     def _unwritable(self, path: Path, exc: OSError) -> InputError:
-        return InputError(
-            f"cannot write '{display_path(path)}': {exc.strerror or str(exc)}", hint=self.hint
-        )
+        return write_error(self.shown(path), exc, self.hint)
 
     def temporary(self, path: Path) -> Path:
         """A new empty temporary file beside ``path`` (its directories made), to be filled by
@@ -434,15 +446,16 @@ class StagedFiles:
                 Path(exc.filename or directory),
             )
             raise InputError(
-                f"cannot write '{display_path(path)}': '{display_path(blocker)}' "
-                "exists and is not a directory",
+                f"cannot write '{display_path(self.shown(path))}': "
+                f"'{display_path(self.shown(blocker))}' exists and is not a directory",
                 hint=self.hint,
             ) from exc
         except OSError as exc:
             raise self._unwritable(path, exc) from exc
         if path.is_dir():
             raise InputError(
-                f"cannot write '{display_path(path)}': it is a directory", hint=self.hint
+                f"cannot write '{display_path(self.shown(path))}': it is a directory",
+                hint=self.hint,
             )
 
     def write(self, path: Path, data: bytes | Iterable[str | bytes]) -> Staged:
@@ -528,6 +541,260 @@ def _fsync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def disk_full(exc: BaseException) -> str | None:
+    """What the system says when ``exc`` means the disk (or the user's quota) is full, however
+    the library that raised it words it (an errno, RocksDB's or SQLite's text); else None."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return os.strerror(exc.errno)
+    text = str(exc)
+    if "Disk quota exceeded" in text:
+        return os.strerror(errno.EDQUOT)
+    if "No space left on device" in text or "database or disk is full" in text:
+        return os.strerror(errno.ENOSPC)
+    return None
+
+
+def write_error(
+    path: Path, exc: BaseException, hint: str = "choose another --out directory"
+) -> InputError:
+    """The one-line error for ``path``, which could not be written: that the disk is full
+    when it is, else what the system said."""
+    full = disk_full(exc)
+    if full is not None:
+        return InputError(
+            f"cannot write '{display_path(path)}': the disk is full ({full})",
+            hint=f"free some space or {hint}",
+        )
+    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else first_line(exc)
+    return InputError(f"cannot write '{display_path(path)}': {why}", hint=hint)
+
+
+# renameat2(2)'s flag that swaps two paths in one step (Linux 3.15 and later, on ext4, XFS,
+# Btrfs, tmpfs and most other local file systems).
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_NO_EXCHANGE = {errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def exchange_paths(a: Path, b: Path) -> bool:
+    """Swap the directories ``a`` and ``b`` in one atomic step; False, with nothing changed,
+    where the system or the file system cannot. OSError for any other failure."""
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError, TypeError):  # not Linux, or a C library without it
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    renameat2.argtypes += [ctypes.c_uint]
+    renameat2.restype = ctypes.c_int
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in _NO_EXCHANGE:
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _lock(directory: Path, wait: bool) -> int | None:
+    """An open descriptor of ``directory`` holding an exclusive lock on it, which a killed
+    process loses at once; None when another process holds it (and not ``wait``)."""
+    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        import fcntl
+    except ImportError:  # Windows: no locks, and no concurrent builds to tell apart
+        return fd
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+    except BlockingIOError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _fsync_tree(root: Path) -> None:
+    """fsync every file and directory under ``root`` (what a database wrote included), so
+    that what is switched in is on the disk, not only in the page cache."""
+    for directory, _, files in os.walk(root):
+        for name in files:
+            fd = os.open(os.path.join(directory, name), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        _fsync_directory(Path(directory))
+
+
+class StagedDirectory:
+    """A whole output directory written anew beside ``target`` and switched in at once.
+
+    Construction checks ``target`` (see ``check``; it may be missing) and removes what killed
+    runs left beside it (hidden siblings ``.NAME.new-*`` and ``.NAME.old-*`` that no running
+    build holds), making nothing. Entering makes the new directory ``path``
+    (``.NAME.new-XXXXXXXX``, on the same file system, with the mode of ``target``), locked
+    while this process lives.
+    ``commit`` swaps it with ``target`` by one rename (renameat2 RENAME_EXCHANGE), so a reader
+    sees the old directory or the new one, never a mix, and then removes the old one. Where
+    the system cannot swap, ``target`` is moved aside and the new directory moved in: two
+    renames, between which ``target`` is briefly missing. Leaving the block without a commit
+    removes the new directory.
+
+    Only entries that ``owned`` accepts are ever removed: an entry of ``target`` it does not
+    accept is refused (InputError) before anything is written, since the switch would take it
+    away with the old directory."""
+
+    def __init__(
+        self,
+        target: Path,
+        owned: Callable[[Path], bool],
+        hint: str = "choose another --out directory",
+    ) -> None:
+        self.target = Path(target)  # as given, for messages
+        self.real = Path(os.path.realpath(self.target))  # a symbolic link is followed
+        self.owned = owned
+        self.hint = hint
+        self.path: Path | None = None
+        self._lock: int | None = None
+        self.check()
+        self._remove_leftovers()
+
+    # -- checks
+
+    def check(self) -> None:
+        """InputError when ``target`` cannot be switched: it is a mount point, or it holds
+        an entry that is not ``owned``."""
+        if not self.real.is_dir():
+            return
+        if self.real == self.real.parent or (
+            os.stat(self.real).st_dev != os.stat(self.real.parent).st_dev
+        ):
+            raise InputError(
+                f"cannot build into '{display_path(self.target)}': it is a mount point, and a "
+                "build writes its new output directory beside the old one and swaps the two",
+                hint=f"build into a directory inside it (--out {display_path(self.target)}/dist)",
+            )
+        foreign = sorted(e.name for e in os.scandir(self.real) if not self.owned(Path(e.path)))
+        if foreign:
+            more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+            raise InputError(
+                f"cannot build into '{display_path(self.target)}': "
+                f"'{display_path(self.target / foreign[0])}'{more} was not written by kgbuild, "
+                "and a build replaces the whole directory",
+                hint="move it elsewhere or choose another --out directory",
+            )
+
+    def _siblings(self) -> Iterator[Path]:
+        pattern = re.compile(rf"\.{re.escape(self.real.name)}\.(?:new|old)-[0-9a-f]{{8}}")
+        try:
+            entries = list(os.scandir(self.real.parent))
+        except OSError:
+            return
+        for entry in entries:
+            if pattern.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False):
+                yield Path(entry.path)
+
+    def _remove_leftovers(self) -> None:
+        for leftover in self._siblings():
+            if leftover == self.path:
+                continue
+            try:
+                fd = _lock(leftover, wait=False)
+            except OSError:
+                continue
+            if fd is None:
+                continue  # a build running now is writing it
+            try:
+                self._remove(leftover)
+            finally:
+                os.close(fd)
+
+    def _remove(self, directory: Path) -> None:
+        """Remove what ``owned`` accepts in ``directory``, then the directory when that left
+        it empty; best effort."""
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            if not self.owned(path):
+                continue
+            with contextlib.suppress(OSError):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        with contextlib.suppress(OSError):
+            directory.rmdir()
+
+    # -- writing
+
+    def shown(self, path: Path) -> Path:
+        """The path an error names for ``path``: where it will be once switched in."""
+        if self.path is not None:
+            with contextlib.suppress(ValueError):
+                return self.target / path.relative_to(self.path)
+        return path
+
+    def __enter__(self) -> StagedDirectory:
+        parent = self.real.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            mode = stat.S_IMODE(os.stat(self.real).st_mode) if self.real.is_dir() else None
+            while True:
+                path = parent / f".{self.real.name}.new-{secrets.token_hex(4)}"
+                try:
+                    os.mkdir(path)
+                    break
+                except FileExistsError:
+                    continue
+            if mode is not None:
+                os.chmod(path, mode)
+            self._lock = _lock(path, wait=True)
+        except OSError as exc:
+            raise InputError(
+                f"cannot build into '{display_path(self.target)}': its new version cannot be "
+                f"made beside it in '{display_path(parent)}' ({disk_full(exc) or exc.strerror})",
+                hint=self.hint,
+            ) from exc
+        self.path = path
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.path is not None:
+            self._remove(self.path)  # not committed: all of it is this build's
+            self.path = None
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
+
+    def commit(self) -> None:
+        """Switch the new directory in and remove the old one."""
+        assert self.path is not None, "commit outside the with block"
+        new, old = self.path, None
+        try:
+            _fsync_tree(new)
+            self.check()  # an entry that appeared during the build is not taken away with it
+            if not self.real.exists():
+                os.rename(new, self.real)
+            elif exchange_paths(new, self.real):
+                old = new
+            else:
+                old = self.real.parent / f".{self.real.name}.old-{secrets.token_hex(4)}"
+                os.rename(self.real, old)
+                try:
+                    os.rename(new, self.real)
+                except OSError:
+                    os.rename(old, self.real)
+                    raise
+            self.path = None  # switched in: no longer the new directory to remove on exit
+            _fsync_directory(self.real.parent)
+        except OSError as exc:
+            raise write_error(self.target, exc, self.hint) from exc
+        if old is not None:
+            self._remove(old)
 
 
 def write_turtle(graph: Graph, path: str | os.PathLike[str], **options: object) -> bytes:

@@ -7,8 +7,10 @@ Formats (Accept, q-values honoured, or format= which wins): SELECT/ASK json (def
 tsv; CONSTRUCT/DESCRIBE turtle (default), ntriples, rdfxml, jsonld.
 Status: 200; 204 preflight; 400 malformed query, SERVICE, bad parameter; 403 any update (/update,
 update=, application/sparql-update, an update as query=); 404 path; 405 method (with Allow);
-406 no acceptable format; 411 no Content-Length; 413 body over 1 MiB; 415 POST type; 500 the
-query failed while running. All responses: Access-Control-Allow-Origin: *; errors: one line.
+406 no acceptable format; 408 the body stopped arriving; 411 no Content-Length; 413 body over
+1 MiB; 415 POST type; 500 the query failed while running, or its answer has more than
+``max_rows`` rows; 503 the query ran out of time, or every worker stayed busy. All responses:
+Access-Control-Allow-Origin: *; errors: one line.
 
 The default graph is OUT/kg-closure.ttl (ontology + data + OWL 2 RL inferences); the named graphs
 are those of OUT/kg.trig (ontology, data, inferred, one per source document, void), when it
@@ -18,14 +20,26 @@ Queries run on the store's default graph, not the union of the graphs.
 The store is only ever queried, never updated. pyoxigraph 0.5 answers SERVICE by calling the
 remote endpoint itself, with no switch to stop it, so every query is scanned first (by a lexer
 that splits SPARQL the way Oxigraph's parser does) and refused if it could name SERVICE.
+
+Any client can send any query (every answer allows any origin), so each query is parsed and run
+in a forked worker process that writes the response itself (as ``query.run_supervised`` does for
+the command line): Oxigraph's parser overflowing its stack kills the worker, not the server; the
+worker is killed at the timeout or when the client hangs up; and the memory a large answer took
+goes with it. At most ``workers`` run at once, and a fixed set of threads reads the requests.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import html
 import ipaddress
+import itertools
+import math
+import os
+import queue
 import re
+import select
 import signal
 import socket
 import socketserver
@@ -35,7 +49,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -46,7 +60,7 @@ from kgbuild import __version__
 from kgbuild.dist import CLOSURE_FILE, TRIG_FILE, open_build
 from kgbuild.errors import InputError, display_path, first_line
 from kgbuild.export import GRAPH_BASE, endpoint_description
-from kgbuild.sparql_text import update_keyword, uses_service
+from kgbuild.sparql_text import MAX_NESTING, nesting_depth, update_keyword, uses_service
 from kgbuild.terms import to_oxigraph_term
 
 __all__ = [
@@ -54,6 +68,7 @@ __all__ = [
     "MAX_BODY",
     "RESULT_FORMATS",
     "Format",
+    "Limits",
     "Refused",
     "Response",
     "SparqlServer",
@@ -72,6 +87,24 @@ __all__ = [
 VOID_GRAPH = GRAPH_BASE + "void"
 
 MAX_BODY = 1024 * 1024  # bytes of a request body
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one query may take: ``timeout`` seconds, from the start of its worker process, and
+    ``max_rows`` rows (or triples); ``workers`` queries run at once."""
+
+    timeout: float = 30.0
+    max_rows: int = 100_000
+    workers: int = 4
+
+    @property
+    def threads(self) -> int:
+        """Connections read at once: more than the workers, so a client that is slow to send
+        its request does not keep a free worker idle."""
+        return 4 * self.workers
+
+
 READ_ONLY = "this endpoint is read-only: SPARQL updates are refused"
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -278,6 +311,36 @@ class Response:
     body: bytes = b""
     content_type: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
+    sent: bool = False  # a worker process already wrote it to the client
+
+
+class _ClientGone(Exception):
+    """The client hung up while its query waited or ran: there is no one to answer."""
+
+
+class _TooMany(Exception):
+    pass
+
+
+class _LineLimit:
+    """A sink for ``QuerySolutions.serialize`` that keeps the bytes and stops the evaluation
+    once they hold more than ``limit`` lines (in TSV a line is a row, the first the header)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.lines = 0
+        self.chunks: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.limit:
+            raise _TooMany
+        self.chunks.append(chunk)
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
 
 
 def _text(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
@@ -428,6 +491,9 @@ _PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
 }
 _DRAIN_LIMIT = 64 * MAX_BODY  # an oversized body up to this is read and dropped, see _read_body
+# What poll reports when the client has closed its connection (or its sending half). POLLRDHUP
+# (Linux) is asked for alone, so a request sent ahead on the same connection does not count.
+_HANGUP = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
 
 
 def _too_large(length: int) -> str:
@@ -515,11 +581,18 @@ class _Handler(BaseHTTPRequestHandler):
             response = self._route()
         except Refused as refused:
             response = refused.response
+        except _ClientGone:
+            self.close_connection = True
+            self._log("- (the client hung up; its query was stopped)")
+            return
         except Exception as exc:  # a bug, not the client: one line, no traceback
             response = _text(500, f"internal error: {first_line(exc)}")
+        if response.sent:
+            self._log(response.status)
+            return
         self._send(response)
 
-    def _send(self, response: Response) -> None:
+    def _send(self, response: Response, log: bool = True) -> None:
         if not getattr(self, "_body_read", True) and self._has_body():
             self.close_connection = True  # the body is still on the wire
         self.send_response(response.status)
@@ -539,9 +612,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD" and response.status != HTTPStatus.NO_CONTENT:
             self.wfile.write(response.body)
-        self._log(response.status)
+        if log:
+            self._log(response.status)
 
-    def _log(self, status: int) -> None:
+    def _log(self, status: int | str) -> None:
         if self.server.log is None:
             return
         started = getattr(self, "_started", time.perf_counter())
@@ -582,7 +656,13 @@ class _Handler(BaseHTTPRequestHandler):
                     left -= len(chunk)
                 self._body_read = True
             raise Refused(413, _too_large(length))
-        body = self.rfile.read(length)
+        try:
+            body = self.rfile.read(length)
+        except TimeoutError:
+            self.close_connection = True
+            raise Refused(
+                408, f"the request body stopped arriving for {self.timeout} s; send it whole"
+            ) from None
         self._body_read = True
         if len(body) < length:
             self.close_connection = True
@@ -639,9 +719,125 @@ class _Handler(BaseHTTPRequestHandler):
         if len(queries) > 1:
             raise Refused(400, f"{len(queries)} queries in one request; send one")
         requested = next((v for v in params.get("format", []) if v.strip()), None)
-        return self.server.answer(
-            queries[0], _graphs(params), self.headers.get("Accept"), requested
-        )
+        return self._answer(queries[0], _graphs(params), self.headers.get("Accept"), requested)
+
+    # -- queries, each in a worker process
+
+    def _answer(
+        self, text: str, graphs: dict[str, Any], accept: str | None, requested: str | None
+    ) -> Response:
+        server = self.server
+        server.check(text)  # the cheap refusals, here: no process for them
+        limits = server.limits
+        waited_until = time.monotonic() + limits.timeout
+        while not server.slots.acquire(timeout=0.1):
+            if self._client_gone():
+                raise _ClientGone
+            if time.monotonic() >= waited_until:
+                raise Refused(
+                    503,
+                    f"all {limits.workers} query workers stayed busy for {limits.timeout:g} s; "
+                    "try again later",
+                    {"Retry-After": "10"},
+                )
+        try:
+            return self._fork(text, graphs, accept, requested)
+        finally:
+            server.slots.release()
+
+    def _client_gone(self) -> bool:
+        poller = select.poll()
+        poller.register(self.connection, _HANGUP)
+        return bool(poller.poll(0))
+
+    def _fork(
+        self, text: str, graphs: dict[str, Any], accept: str | None, requested: str | None
+    ) -> Response:
+        """Answer in a forked child that writes the response to the client itself and tells
+        this thread how far it got over a pipe: P parsed, W and the status before writing,
+        D done."""
+        read_end, write_end = os.pipe()
+        keep = sorted((self.connection.fileno(), write_end))
+        pid = os.fork()
+        if pid == 0:  # the child: only what it needs stays open (not the listening socket)
+            code = 1
+            try:
+                os.closerange(3, keep[0])
+                os.closerange(keep[0] + 1, keep[1])
+                os.closerange(keep[1] + 1, os.sysconf("SC_OPEN_MAX"))
+                self._answer_here(write_end, text, graphs, accept, requested)
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        try:
+            return self._wait(pid, read_end)
+        finally:
+            os.close(read_end)
+
+    def _answer_here(
+        self,
+        pipe: int,
+        text: str,
+        graphs: dict[str, Any],
+        accept: str | None,
+        requested: str | None,
+    ) -> None:
+        try:
+            response = self.server.answer(
+                text, graphs, accept, requested, parsed=lambda: os.write(pipe, b"P")
+            )
+        except Refused as refused:
+            response = refused.response
+        except Exception as exc:  # a bug: one line, as _handle would
+            response = _text(500, f"internal error: {first_line(exc)}")
+        os.write(pipe, b"W%03d" % response.status)
+        self._send(response, log=False)
+        os.write(pipe, b"D")
+
+    def _wait(self, pid: int, pipe: int) -> Response:
+        limits = self.server.limits
+        deadline = time.monotonic() + limits.timeout
+        poller = select.poll()
+        poller.register(pipe, select.POLLIN)
+        poller.register(self.connection, _HANGUP)
+        said, gone, ended = b"", False, False
+        while not ended and not gone:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            for fd, _ in poller.poll(math.ceil(left * 1000)):
+                if fd != pipe:
+                    gone = True
+                    continue
+                chunk = os.read(pipe, 64)
+                said += chunk
+                ended = ended or not chunk
+        if not ended:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        _, wait_status = os.waitpid(pid, 0)
+        written = re.search(rb"W([0-9]{3})", said)
+        if written is not None:
+            if not said.endswith(b"D"):
+                self.close_connection = True  # the answer was cut off midway
+            return Response(int(written.group(1)), sent=True)
+        if gone:
+            raise _ClientGone
+        if not ended:
+            raise Refused(
+                503,
+                f"the query did not finish within {limits.timeout:g} s, the limit of this "
+                "endpoint; make it narrower (more specific patterns, LIMIT)",
+            )
+        code = os.waitstatus_to_exitcode(wait_status)
+        if b"P" not in said and code < 0:
+            raise Refused(
+                400,
+                "malformed query: the parser crashed on it (nested too deeply, or too long an "
+                "expression); write it flatter",
+            )
+        raise Refused(500, f"the query failed: the process running it ended (exit code {code})")
 
 
 def is_loopback(address: str) -> bool:
@@ -653,13 +849,13 @@ def is_loopback(address: str) -> bool:
         return False
 
 
-class SparqlServer(ThreadingHTTPServer):
-    """The endpoint: answers each request on a thread of its own from ``store``, read-only.
+class SparqlServer(HTTPServer):
+    """The endpoint: answers requests from ``store``, read-only, on ``limits.threads`` threads,
+    each query in a worker process of its own (at most ``limits.workers`` at once).
 
     Made by :func:`make_server`, which binds it and describes it in the store."""
 
-    daemon_threads = True  # an open connection never holds up shutdown
-    request_queue_size = 64
+    request_queue_size = 64  # connections accepted and waiting for a thread; more get 503
 
     def __init__(
         self,
@@ -667,11 +863,19 @@ class SparqlServer(ThreadingHTTPServer):
         store: ox.Store,
         family: int = socket.AF_INET,
         log: Callable[[str], None] | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.address_family = family
         self.store = store
         self.log = log
+        self.limits = limits or Limits()
+        self.slots = threading.BoundedSemaphore(self.limits.workers)
+        self._waiting: queue.Queue[tuple[Any, Any]] = queue.Queue(self.request_queue_size)
+        self._closing = threading.Event()
         super().__init__(address, _Handler)
+        for n in range(self.limits.threads):
+            name = f"kgbuild-serve-{n}"
+            threading.Thread(target=self._take_connections, name=name, daemon=True).start()
         host = str(self.server_address[0])
         port = self.server_address[1]
         self.url = f"http://{f'[{host}]' if ':' in host else host}:{port}/sparql"
@@ -707,11 +911,45 @@ class SparqlServer(ThreadingHTTPServer):
             "text/turtle; charset=utf-8",
         )
 
-    def answer(
-        self, text: str, graphs: dict[str, Any], accept: str | None, requested: str | None
-    ) -> Response:
-        """Run the query ``text`` and serialise its results as negotiated; Refused when the
-        query is empty, an update, uses SERVICE, is malformed or fails, or no format fits."""
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # Never a thread per connection: the fixed threads take them in turn, and when too many
+        # wait already, the client is told at once.
+        try:
+            self._waiting.put_nowait((request, client_address))
+        except queue.Full:
+            body = b"the server is busy: too many connections are waiting; try again later\n"
+            head = (
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                f"Content-Length: {len(body)}\r\nRetry-After: 10\r\n"
+                "Access-Control-Allow-Origin: *\r\nConnection: close\r\n\r\n"
+            )
+            with contextlib.suppress(OSError):
+                request.settimeout(1)
+                request.sendall(head.encode("ascii") + body)
+            self.shutdown_request(request)
+            if self.log is not None:
+                self.log(f"- - 503 {client_address[0]}: too many connections waiting")
+
+    def _take_connections(self) -> None:
+        while not self._closing.is_set():
+            try:
+                request, client_address = self._waiting.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        self._closing.set()
+        super().server_close()
+
+    def check(self, text: str) -> None:
+        """Refused when the query ``text`` is empty, an update, uses SERVICE, or nests deeper
+        than Oxigraph's parser can take; a lexer tells, nothing is parsed."""
         if not text.strip():
             raise Refused(400, "the query is empty")
         keyword = update_keyword(text)
@@ -723,12 +961,34 @@ class SparqlServer(ThreadingHTTPServer):
                 "the query uses SERVICE; this endpoint answers from its own graphs only and "
                 "never goes to the network",
             )
+        depth = nesting_depth(text)
+        if depth > MAX_NESTING:
+            raise Refused(
+                400,
+                f"the query nests brackets or operators {depth} levels deep, over the limit of "
+                f"{MAX_NESTING}; write it with fewer nested parentheses, braces and brackets",
+            )
+
+    def answer(
+        self,
+        text: str,
+        graphs: dict[str, Any],
+        accept: str | None,
+        requested: str | None,
+        parsed: Callable[[], Any] | None = None,
+    ) -> Response:
+        """Run the query ``text`` here and serialise its results as negotiated; ``parsed`` is
+        called once it parsed. Refused when ``check`` refuses it, it is malformed or fails, its
+        answer has more than ``limits.max_rows`` rows or triples, or no format fits."""
+        self.check(text)
         try:
             result = self.store.query(text, **graphs)
         except SyntaxError as exc:
             raise Refused(400, f"malformed query: {first_line(exc)}") from None
         except Exception as exc:  # pyoxigraph starts evaluating at once: OSError, RuntimeError
             raise Refused(500, f"the query failed: {first_line(exc)}") from None
+        if parsed is not None:
+            parsed()
         if isinstance(result, ox.QueryTriples):
             formats, kind = GRAPH_FORMATS, "CONSTRUCT and DESCRIBE results"
         else:
@@ -743,10 +1003,39 @@ class SparqlServer(ThreadingHTTPServer):
                 f"(or format={'|'.join(f.name for f in formats)})",
             )
         try:
-            body = result.serialize(format=fmt.oxigraph)
+            body = self._serialize(result, fmt)
+        except _TooMany:
+            max_rows = self.limits.max_rows
+            what = "triples" if isinstance(result, ox.QueryTriples) else "rows"
+            raise Refused(
+                500,
+                f"the answer has more than {max_rows:,} {what}, the most this endpoint sends; "
+                "add LIMIT (and OFFSET to page through it)",
+            ) from None
         except Exception as exc:  # evaluation goes on while serialising
             raise Refused(500, f"the query failed: {first_line(exc)}") from None
         return Response(200, body, fmt.content_type, {"Vary": "Accept"})
+
+    def _serialize(self, result: Any, fmt: Format) -> bytes:
+        """``result`` in ``fmt``; _TooMany as soon as it has more than ``max_rows`` rows, so
+        neither the evaluation nor the memory goes further."""
+        max_rows = self.limits.max_rows
+        if isinstance(result, ox.QueryTriples):
+            triples = list(itertools.islice(result, max_rows + 1))
+            if len(triples) > max_rows:
+                raise _TooMany
+            return ox.serialize(triples, format=fmt.oxigraph)
+        if not isinstance(result, ox.QuerySolutions):
+            return result.serialize(format=fmt.oxigraph)
+        # Rows are counted as TSV lines (TSV escapes line breaks in values), then read back
+        # and written in the format asked for.
+        tsv = ox.QueryResultsFormat.TSV
+        sink = _LineLimit(max_rows + 1)  # the header and the rows
+        result.serialize(sink, format=tsv)
+        body = b"".join(sink.chunks)
+        if fmt.oxigraph == tsv:
+            return body
+        return ox.parse_query_results(body, format=tsv).serialize(format=fmt.oxigraph)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client hanging up mid-answer is routine; anything else is one line, no traceback.
@@ -770,10 +1059,12 @@ def make_server(
     port: int = 7878,
     *,
     log: Callable[[str], None] | None = None,
+    limits: Limits | None = None,
 ) -> SparqlServer:
     """Bind the endpoint to ``host``:``port`` (0: a free port) and add to the store's void
     graph the triples saying the dataset is served at its URL. Call ``serve_forever`` (or
-    :func:`serve_until_stopped`) to answer. ``log`` gets one line per request.
+    :func:`serve_until_stopped`) to answer. ``log`` gets one line per request; ``limits``
+    bound each query (see :class:`Limits`).
 
     InputError when the address cannot be used: unknown host, port in use, no permission."""
     where = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
@@ -784,7 +1075,7 @@ def make_server(
             f"cannot listen on {where}: unknown host", hint="give an IP address with --host"
         ) from None
     try:
-        server = SparqlServer((host, port), store, family, log)
+        server = SparqlServer((host, port), store, family, log, limits)
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
             raise InputError(

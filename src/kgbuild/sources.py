@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kgbuild.errors import DataError, DataErrors, InputError, display_path
+from kgbuild.errors import DataError, DataErrors, InputError, display_path, excerpt
 from kgbuild.load import data_files, read_records
 from kgbuild.namespaces import ID_BASE
 
@@ -128,7 +128,7 @@ def read_report(path: str | Path) -> Report:
             header = _HEADER_RE.fullmatch(line.strip())
             if not header:
                 raise InputError(
-                    f"header line is not '# key: value': {line[:60]!r}",
+                    f"header line is not '# key: value': '{excerpt(line)}'",
                     path,
                     number,
                     "end the header with a blank line before the first paragraph",
@@ -149,14 +149,15 @@ def read_report(path: str | Path) -> Report:
                 )
         if not report.published:
             raise InputError(
-                f"'published' is not a date: {report.header['published'][:40]!r}",
+                f"'published' is not a date: '{excerpt(report.header['published'])}'",
                 path,
                 report.header_lines["published"],
                 "write it as YYYY-MM-DD",
             )
         if not re.fullmatch(r"[a-z]{2}", report.header["language"]):
             raise InputError(
-                f"'language' is not a two-letter ISO 639-1 code: {report.header['language']!r}",
+                "'language' is not a two-letter ISO 639-1 code: "
+                f"'{excerpt(report.header['language'])}'",
                 path,
                 report.header_lines["language"],
                 "write e.g. 'en' or 'ru'",

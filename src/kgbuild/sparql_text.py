@@ -8,12 +8,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain, pairwise
 
 import pyoxigraph as ox
 
 __all__ = [
     "QueryText",
+    "MAX_NESTING",
     "inspect_query",
+    "nesting_depth",
     "parse_error",
     "query_form",
     "update_keyword",
@@ -59,6 +62,31 @@ def _tokens(text: str) -> Iterator[tuple[str, str]]:
         kind = match.lastgroup or "other"
         if kind not in ("space", "comment"):
             yield kind, match.group()
+
+
+# Oxigraph's parser recurses once per level of brackets or unary operators, and a few thousand
+# levels overflow its stack: the process dies (SIGSEGV) with no Python error. rdflib's parser
+# gives up with a RecursionError sooner. No real query comes near this bound.
+MAX_NESTING = 100
+_OPENING, _CLOSING = "({[", ")}]"
+
+
+def nesting_depth(text: str) -> int:
+    """How deep ``text`` nests: brackets ``( { [`` inside one another, each run of ``!`` or
+    ``^`` (unary operators, which nest too) adding its length, outside strings, IRIs and
+    comments. Counted by the lexer alone, so any text is safe to measure."""
+    depth = deepest = run = 0
+    for (kind, token), (_, following) in pairwise(chain(_tokens(text), [("", "")])):
+        if kind != "other":
+            run = 0
+            continue
+        if token in _OPENING:
+            depth += 1
+        elif token in _CLOSING:
+            depth = max(depth - 1, 0)
+        run = run + 1 if token in "!^" and following != "=" else 0  # != is no operator run
+        deepest = max(deepest, depth + run)
+    return deepest
 
 
 def update_keyword(text: str) -> str | None:

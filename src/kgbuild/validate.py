@@ -24,7 +24,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.namespace import RDF, SH
 from rdflib.plugins.sparql import processor as sparql_processor
 
-from kgbuild.errors import DataError, InputError, display_path
+from kgbuild.errors import EXCERPT_CHARS, DataError, InputError, display_path, excerpt
 from kgbuild.load import LoadedData, Triple, load_data
 from kgbuild.namespaces import ID_BASE, PREFIXES, bind_prefixes
 from kgbuild.ontology import SHAPES_DIR, load_ontology, load_shapes, term_lines
@@ -213,8 +213,15 @@ class ValidationReport:
 
     @property
     def conforms(self) -> bool:
-        """True when there is no violation; warnings are allowed."""
+        """True when there is no violation; warnings and infos are allowed. This decides the
+        exit code and whether build writes; the report graph's sh:conforms is SHACL's own,
+        false with any result (see ``w3c_conforms``)."""
         return not self.violations
+
+    @property
+    def w3c_conforms(self) -> bool:
+        """SHACL 3.1: true only when there is no validation result of any severity."""
+        return not self.results
 
 
 class ShapeViolations(DataError):
@@ -333,6 +340,7 @@ def validate_graph(
     bind_prefixes(report_graph)
     report_graph.bind("sh", SH, override=True, replace=True)
     _stabilise_messages(report_graph)
+    _set_w3c_conforms(report_graph)
     results = [
         _result(report_graph, node, locate)
         for node in report_graph.subjects(RDF.type, SH.ValidationResult)
@@ -421,12 +429,12 @@ def _validate_with_pyshacl(
                 inplace=not has_rules,
             )
     except Exception as exc:  # pySHACL raises assorted types for unusable shapes
-        raise _unusable_shapes(exc, shapes_dir) from exc
+        raise _unusable_shapes(exc, shapes_dir, shapes) from exc
     finally:
         logging.disable(logging_was_disabled)
     if not isinstance(report_graph, Graph):
         # pySHACL returns some failures (a ValidationFailure) instead of raising them.
-        raise _unusable_shapes(report_graph, shapes_dir)
+        raise _unusable_shapes(report_graph, shapes_dir, shapes)
     return report_graph
 
 
@@ -458,15 +466,104 @@ def _stabilise_messages(report: Graph) -> None:
             )
 
 
-def _unusable_shapes(problem: object, shapes_dir: str | os.PathLike[str] | None) -> InputError:
+def _set_w3c_conforms(report: Graph) -> None:
+    """Make the report's sh:conforms SHACL's (false with any result). Both engines say true
+    when the only results are warnings or infos, as pySHACL does with allow_warnings and
+    allow_infos, and the differential tests keep them equal to each other on that."""
+    conforms = Literal(not any(report.subjects(RDF.type, SH.ValidationResult)))
+    for root in list(report.subjects(RDF.type, SH.ValidationReport)):
+        report.set((root, SH.conforms, conforms))
+
+
+def _unusable_shapes(
+    problem: object, shapes_dir: str | os.PathLike[str] | None, shapes: Graph | None = None
+) -> InputError:
     text = str(problem).strip() or type(problem).__name__
     first = " ".join(text.split("\n", 1)[0].split()).rstrip(".")
+    path: str | os.PathLike[str] | None = shapes_dir
+    line = None
+    if shapes is not None and shapes_dir is not None:
+        found = _locate_bad_query(shapes, Path(shapes_dir))
+        if found is not None:
+            path, line, first = found
+        elif (where := _locate_failing_shape(problem, shapes, Path(shapes_dir))) is not None:
+            path, line = where
     return InputError(
-        f"the SHACL shapes cannot be used: {first}",
-        shapes_dir,
-        None,
+        f"the SHACL shapes cannot be used: {excerpt(first, 4 * EXCERPT_CHARS)}",
+        path,
+        line,
         "fix the shapes in ontology/shapes/*.ttl",
     )
+
+
+def _locate_bad_query(shapes: Graph, shapes_dir: Path) -> tuple[Path, int, str] | None:
+    """The file, line and error of the first SHACL-SPARQL query that does not parse (pySHACL
+    reports it with a line of the query it built, not of the file); None when all parse."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql.parser import parseQuery
+
+    queries = [
+        (str(q), p)
+        for p in (SH.select, SH.ask)
+        for q in shapes.objects(None, p)
+        if isinstance(q, Literal)
+    ]
+    for query, prop in sorted(queries):
+        try:
+            parseQuery(query)
+        except ParseBaseException as exc:
+            why = f"SPARQL syntax error in sh:{prop.removeprefix(str(SH))}: {exc.msg}"
+            for path in sorted(shapes_dir.glob("*.ttl")):
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+                at = text.find(query)  # the literal as written, unless it has escapes
+                if at >= 0:
+                    return path, text.count("\n", 0, at) + exc.lineno, why
+            owner = next(shapes.subjects(prop, Literal(query)), None)
+            where = _shape_line(shapes, owner, shapes_dir) if owner is not None else None
+            if where is not None:
+                return *where, why
+        except Exception:  # only syntax errors are located here
+            continue
+    return None
+
+
+def _locate_failing_shape(
+    problem: object, shapes: Graph, shapes_dir: Path
+) -> tuple[Path, int] | None:
+    """Where the shape pySHACL was reading when it failed is written: pySHACL's errors do not
+    name it, but the frames of the traceback hold it."""
+    from pyshacl.shape import Shape
+
+    tb = problem.__traceback__ if isinstance(problem, BaseException) else None
+    frames = []
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):  # the innermost shape is the one at fault
+        for name in ("shape", "self"):
+            value = frame.f_locals.get(name)
+            if isinstance(value, Shape):
+                return _shape_line(shapes, value.node, shapes_dir)
+    return None
+
+
+def _shape_line(shapes: Graph, node: Node, shapes_dir: Path) -> tuple[Path, int] | None:
+    """The file and line that start the block of ``node``, or of the named shape a blank node
+    (a path, a SPARQL constraint) hangs under."""
+    seen = set()
+    while isinstance(node, BNode) and node not in seen:
+        seen.add(node)
+        node = next(shapes.subjects(None, node), None)
+    if not isinstance(node, URIRef):
+        return None
+    for path in sorted(shapes_dir.glob("*.ttl")):
+        line = term_lines(path).get(str(node))
+        if line is not None:
+            return path, line
+    return None
 
 
 def _message(report: Graph, node: Node) -> str:
