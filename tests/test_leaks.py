@@ -17,9 +17,9 @@ from rdflib import Graph, Literal
 
 from kgbuild.cli import cli
 from kgbuild.errors import EXCERPT_CHARS, InputError, excerpt
-from kgbuild.names import index_names, name_key
 from kgbuild.namespaces import ID, RDFS
 from kgbuild.query import QueryParam, resolve_param
+from test_query_engine import GraphNames
 
 ROOT = Path(__file__).resolve().parents[1]
 QUERIES = ROOT / "queries"
@@ -195,26 +195,6 @@ def test_a_huge_query_parameter_is_quoted_as_an_excerpt(built_repo):
         )  # fmt: skip
         message = error_of(result, 2)
         assert "(100,000 characters)" in message and len(message) < MAX_ERROR_CHARS
-
-
-class GraphNames:
-    """Names resolved against an rdflib graph (a NodeIndex)."""
-
-    def __init__(self, graph: Graph) -> None:
-        self.graph = graph
-        self.names, self.labels = index_names(graph.subject_objects(RDFS.label), ())
-
-    def name_index(self):
-        return self.names
-
-    def nodes_named(self, name):
-        return self.names.get(name_key(name), set())
-
-    def label(self, node):
-        return self.labels.get(node, "")
-
-    def has_node(self, iri):
-        return (iri, None, None) in self.graph or (None, None, iri) in self.graph
 
 
 def test_a_name_of_a_hundred_nodes_lists_a_few_and_how_many_more():

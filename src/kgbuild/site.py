@@ -24,7 +24,7 @@ from urllib.parse import quote
 from kgbuild import charts
 from kgbuild.dist import ASSERTED_GRAPH, Build, open_build
 from kgbuild.errors import InputError, display_path
-from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDF, RDFS
+from kgbuild.namespaces import ID_BASE, KG, PREFIXES, RDF, RDFS, qname
 from kgbuild.ontology_docs import write_ontology_docs
 
 __all__ = ["SITE_DIR", "SiteResult", "page_href", "page_path", "write_site"]
@@ -210,14 +210,9 @@ class Graph:
 
 
 def _qname(iri: str) -> str:
-    best = ""
-    for namespace in PREFIXES.values():
-        if iri.startswith(namespace) and len(namespace) > len(best):
-            best = namespace
-    if best:
-        prefix = next(p for p, ns in PREFIXES.items() if ns == best)
-        return f"{prefix}:{iri[len(best) :]}"
-    return iri
+    """``prefix:local`` where a project prefix fits, else the IRI itself."""
+    short = qname(iri)
+    return iri if short.startswith("<") else short
 
 
 def read_graph(build: Build) -> Graph:
