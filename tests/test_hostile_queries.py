@@ -135,7 +135,7 @@ def test_an_answer_over_max_rows_is_500_and_under_it_whole(limited: Serve) -> No
 def test_more_slow_clients_than_workers_do_not_add_threads(limited: Serve) -> None:
     before = threads(limited)
     seen = [before]
-    clients = 3 * 4 * WORKERS  # three times the threads that read requests
+    clients = 4 * WORKERS + 4  # more than the threads that read requests
     with ThreadPoolExecutor(clients) as pool:
         futures = [
             pool.submit(http, "GET", limited.url, {"query": RUNAWAY}) for _ in range(clients)
