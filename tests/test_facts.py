@@ -60,7 +60,8 @@ def test_three_handovers_with_dates_order_and_sides(kg):
 def sources(graph: rdflib.Graph, s: str, p: URIRef, o) -> set[tuple]:
     """(report, paragraph, authority) of each passage the triple rests on, and (background
     record,) of each background record: the attestations of its reified statement where it has
-    one, else those of its subject (the rule README "Who says what" describes)."""
+    one, else those of its subject (the rule docs/modelling.md, "Statement-level provenance",
+    describes)."""
     subject = URIRef(ID_BASE + s)
     obj = o if isinstance(o, (Literal, URIRef)) else URIRef(ID_BASE + o)
     reified = [

@@ -121,7 +121,7 @@ def test_events_are_in_every_enclosing_territory(real_build, full):
 def test_sem_and_prov_queries_see_the_events(real_build, full):
     asserted = real_build.graph
     events = {s for s in full.subjects(RDF.type, KG.Event)}
-    assert len(events) == 67  # README: Events 67
+    assert len(events) == 67  # docs/command-line.md: Events 67
     sem_events = {URIRef(r[0]) for r in select(full, "SELECT ?e { ?e a sem:Event }")}
     prov_activities = {URIRef(r[0]) for r in select(full, "SELECT ?e { ?e a prov:Activity }")}
     assert sem_events == events
@@ -187,7 +187,8 @@ def test_files_load_in_rdflib_and_oxigraph(real_build):
             ),
             format="nt",
         )
-        # Oxigraph's store keeps xsd:positiveInteger and the like as xsd:integer (README).
+        # Oxigraph's store keeps xsd:positiveInteger and the like as xsd:integer
+        # (docs/stored-queries.md).
         assert isomorphic(integers(back), integers(graph)), name
         assert serialize_turtle(Graph().parse(data=data, format="turtle"), header="") == (
             serialize_turtle(graph, header="")

@@ -90,7 +90,8 @@ def test_push_loads_the_closure_into_the_default_graph(loaded, dist) -> None:
 
 
 def test_the_oxigraph_server_serves_the_store_of_dist(dist, tmp_path) -> None:
-    """README: `oxigraph serve-read-only --location dist/store` serves the build as it is."""
+    """`oxigraph serve-read-only --location dist/store` serves the build as it is
+    (docs/outputs.md)."""
     import shutil
 
     location = tmp_path / "store"
@@ -434,7 +435,8 @@ def test_server_killed_mid_push_leaves_the_old_graph(server, dist, tmp_path, dir
 
 
 def test_oxigraph_load_from_the_readme(dist, tmp_path) -> None:
-    """The README's commands for Oxigraph: closure in the default graph, kg.trig's named graphs."""
+    """docs/triple-stores.md's commands for Oxigraph: closure in the default graph, kg.trig's
+    named graphs."""
     location = tmp_path / "readme-store"
     loaded = subprocess.run(
         [oxigraph_command(), "load", "--location", str(location)]

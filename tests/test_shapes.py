@@ -72,11 +72,11 @@ FIRST_LINE_RE = re.compile(r"# (?P<kind>valid|invalid, (?P<severity>Violation|Wa
 # A reference in a YAML record: a relative id, or a prefixed one.
 REFERENCE_RE = re.compile(r"(?:(?P<prefix>[A-Za-z][\w.-]*):)?(?P<rest>[A-Za-z0-9._~/-]+)")
 
-# The warnings the real data produce, as (shape, focus), each acceptable (README.md): buildings
-# and monuments no report locates more closely than their town (which has a point); areas without
-# one boundary (the peacekeeping zone, the returned or adjacent districts, the Stepanakert-held
-# area), where one point would be invented; an unnamed border crossing; roads the reports
-# describe without saying whether they are open.
+# The warnings the real data produce, as (shape, focus), each acceptable (docs/validation.md):
+# buildings and monuments no report locates more closely than their town (which has a point);
+# areas without one boundary (the peacekeeping zone, the returned or adjacent districts, the
+# Stepanakert-held area), where one point would be invented; an unnamed border crossing; roads
+# the reports describe without saying whether they are open.
 EXPECTED_WARNINGS = [
     ("S16-LocatablePlace-point", "place/aghdam-19th-century-mausoleum"),
     ("S16-LocatablePlace-point", "place/aghdam-chest-shaped-monuments"),

@@ -14,13 +14,8 @@ from rdflib.plugins.sparql.processor import SPARQLProcessor
 from conftest import run_module
 from kgbuild.build import build
 from kgbuild.namespaces import ID_BASE, KG
-from kgbuild.validate import (
-    Locator,
-    ShapeViolations,
-    compact,
-    locate_term,
-    validate_inputs,
-)
+from kgbuild.naming import Locator, compact, locate_term
+from kgbuild.validate import ShapeViolations, validate_inputs
 
 HEAD = '"@context": context.jsonld\n"@graph":\n'
 PREVIOUS = b"# an earlier build\n"

@@ -45,6 +45,7 @@ from kgbuild.export import (
 from kgbuild.load import Context, LoadedData, Triple, load_data
 from kgbuild.names import index_names
 from kgbuild.namespaces import KG, RDF, RDFS
+from kgbuild.naming import Locator, ontology_files
 from kgbuild.ontology import load_ontology, term_lines
 from kgbuild.reason import Reasoning, check_consistent, reason
 from kgbuild.serialize import (
@@ -56,7 +57,6 @@ from kgbuild.serialize import (
 )
 from kgbuild.stats import Summary, summarize, summary_dict
 from kgbuild.validate import (
-    Locator,
     ShapeViolations,
     Validation,
     ValidationReport,
@@ -349,7 +349,7 @@ def _index_content(
     for node, (path, line) in data.locations.items():
         locations.append((node, "data", path.relative_to(data_dir).as_posix(), line))
     subjects = {s for s, _, _ in triples if isinstance(s, URIRef)}
-    for path in sorted(ontology_dir.glob("*.ttl")):
+    for path in ontology_files(ontology_dir):
         for iri, line in term_lines(path).items():
             node = URIRef(iri)
             if node in subjects:

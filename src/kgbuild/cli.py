@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from kgbuild import __version__
+from kgbuild.dist_files import CLOSURE_FILE, EXPORT_FORMATS, KG_FILE
 from kgbuild.errors import InputError, KgbuildError, display_path, excerpt
 
 if TYPE_CHECKING:
@@ -19,12 +20,9 @@ if TYPE_CHECKING:
 
 # The stages are imported by the commands that use them: a query should not pay for loading
 # the SHACL and OWL libraries it never calls.
-EXPORT_FORMATS = ("turtle", "ntriples", "jsonld", "trig")  # kgbuild.export.EXPORT_FORMATS
 ENGINES = ("oxigraph", "rdflib")  # kgbuild.query.ENGINES
 QUERY_FORMATS = ("table", "csv", "tsv", "json")  # kgbuild.query.FORMATS
 DEFAULT_TIMEOUT = 30.0  # kgbuild.query.DEFAULT_TIMEOUT
-KG_FILE = "kg.ttl"
-CLOSURE_FILE = "kg-closure.ttl"
 
 __all__ = ["cli", "main"]
 

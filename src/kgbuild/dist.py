@@ -44,6 +44,15 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from kgbuild.dist_files import (
+    CLOSURE_FILE,
+    INDEX_FILE,
+    INFERRED_FILE,
+    KG_FILE,
+    MANIFEST_FILE,
+    STORE_DIR,
+    TRIG_FILE,
+)
 from kgbuild.errors import InputError, KgbuildError, display_path, first_line
 
 __all__ = [
@@ -66,13 +75,6 @@ __all__ = [
     "write_store",
 ]
 
-KG_FILE = "kg.ttl"
-INFERRED_FILE = "inferred.ttl"
-CLOSURE_FILE = "kg-closure.ttl"
-TRIG_FILE = "kg.trig"
-MANIFEST_FILE = "manifest.json"
-INDEX_FILE = "index.sqlite"
-STORE_DIR = "store"
 STORE_STAMP = "kgbuild.json"  # inside store/: the hashes of the files it was loaded from
 ASSERTED_GRAPH = "https://w3id.org/kgbuild/graph/asserted"
 # Up to this size of kg-closure.ttl (about 35 times the first report's data) a query parses the
@@ -233,9 +235,14 @@ def write_index(
             "INSERT INTO label VALUES (?, ?)",
             sorted((ids[node], text) for node, text in labels.items() if node in ids),
         )
+        # The first location given for a node wins (a term's defining module before the modules
+        # that only add axioms about it): sorted by node alone, the sort keeps that order.
         connection.executemany(
             "INSERT OR IGNORE INTO location VALUES (?, ?, ?, ?)",
-            sorted((ids[node], d, f, line) for node, d, f, line in locations if node in ids),
+            sorted(
+                ((ids[node], d, f, line) for node, d, f, line in locations if node in ids),
+                key=lambda row: row[0],
+            ),
         )
         connection.commit()
     finally:

@@ -26,8 +26,10 @@ from rdflib import BNode, URIRef
 from rdflib.term import Node
 
 from kgbuild.dist import Build, open_build
+from kgbuild.dist_files import KG_FILE
 from kgbuild.errors import DataError, InputError, display_path, excerpt
 from kgbuild.namespaces import ID_BASE, OWL, RDF
+from kgbuild.naming import compact
 from kgbuild.rules import RULES, Derivation, Reasoner, Triple
 
 __all__ = [
@@ -209,7 +211,7 @@ def explain_statement(
     if triple[1] != TYPE and _ask(build, converse, None):
         hint = f'the converse holds: `kgbuild explain "{text(converse)}"`'
     raise DataError(
-        f"{text(triple)} is neither asserted in {display_path(build.path('kg.ttl'))} nor "
+        f"{text(triple)} is neither asserted in {display_path(build.path(KG_FILE))} nor "
         "inferred by OWL 2 RL",
         hint=hint,
     )
@@ -219,8 +221,6 @@ def explain_statement(
 
 
 def _term(node: Node) -> str:
-    from kgbuild.validate import compact
-
     if isinstance(node, BNode):
         return "[]"
     return compact(node)

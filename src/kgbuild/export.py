@@ -16,6 +16,16 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, VOID
 from rdflib.term import Node
 
+from kgbuild.dist_files import (
+    CLOSURE_FILE,
+    EXPORT_FORMATS,
+    INFERRED_FILE,
+    JSONLD_FILE,
+    KG_FILE,
+    NTRIPLES_FILE,
+    TRIG_FILE,
+    VOID_FILE,
+)
 from kgbuild.load import Context
 from kgbuild.namespaces import DCTERMS, ID_BASE, KG, KG_ONTOLOGY, OWL, PREFIXES, RDF, XSD
 from kgbuild.serialize import Triple, ntriples_term, relative_id, turtle_parts
@@ -50,21 +60,13 @@ VOID_GRAPH = GRAPH.void
 DATASET = URIRef("https://w3id.org/kgbuild/dataset")
 DCAT_VERSION = URIRef(str(DCAT) + "version")  # DCAT 3; rdflib's DCAT namespace predates it
 
-# Format name -> file name.
-EXPORT_FORMATS: dict[str, str] = {
-    "turtle": "kg.ttl",
-    "ntriples": "kg.nt",
-    "jsonld": "kg.jsonld",
-    "trig": "kg.trig",
-}
-VOID_FILE = "void.ttl"
 MEDIA_TYPES = {
-    "kg.ttl": "text/turtle",
-    "kg.nt": "application/n-triples",
-    "kg.jsonld": "application/ld+json",
-    "kg.trig": "application/trig",
-    "inferred.ttl": "text/turtle",
-    "kg-closure.ttl": "text/turtle",
+    KG_FILE: "text/turtle",
+    NTRIPLES_FILE: "application/n-triples",
+    JSONLD_FILE: "application/ld+json",
+    TRIG_FILE: "application/trig",
+    INFERRED_FILE: "text/turtle",
+    CLOSURE_FILE: "text/turtle",
 }
 
 EXPORT_PREFIXES: dict[str, str] = {**PREFIXES, "dcat": str(DCAT), "void": str(VOID)}

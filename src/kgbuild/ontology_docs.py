@@ -17,7 +17,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from kgbuild.errors import InputError, KgbuildError, first_line
-from kgbuild.namespaces import KG
+from kgbuild.namespaces import KG, KG_ONTOLOGY
 from kgbuild.ontology import load_ontology
 
 __all__ = ["class_diagram_svg", "strip_remote_resources", "write_ontology_docs"]
@@ -56,7 +56,10 @@ def _pylode_html(graph: Graph) -> tuple[str, dict[str, str]]:
         copy = Graph()
         for prefix, namespace in graph.namespaces():
             copy.bind(prefix, namespace, override=True)
-        copy += graph
+        # pyLODE documents one owl:Ontology: the core's header, not those of the modules.
+        core = URIRef(KG_ONTOLOGY)
+        modules = {o for o in graph.subjects(RDF.type, OWL.Ontology) if o != core}
+        copy += (t for t in graph if t[0] not in modules)
         doc = OntPub(copy, sort_subjects=True)
         html = doc.make_html(include_css=True)
     except KgbuildError:

@@ -38,6 +38,7 @@ from rdflib.term import Node
 
 from kgbuild.errors import DataError, DataErrors
 from kgbuild.namespaces import ID_BASE, OWL, RDF, RDFS, XSD
+from kgbuild.naming import compact
 from kgbuild.rules import Reasoner, Triple
 
 __all__ = [
@@ -174,8 +175,6 @@ class Reasoning:
 
 
 def _name(node: Node) -> str:
-    from kgbuild.validate import compact  # only needed for messages
-
     return compact(node)
 
 

@@ -358,7 +358,7 @@ def _status_error(response: Response, url: str, action: str) -> EndpointError:
     hints = {
         401: "give the user and password in the URL (http://user:password@host/...)",
         403: "the server refuses this; is it read-only, or does it need other credentials?",
-        404: "check the endpoint's path (see README: Load into your triple store)",
+        404: "check the endpoint's path (see docs/triple-stores.md)",
         405: "the URL does not take this request; check the endpoint's path",
     }
     hint = hints.get(response.status)

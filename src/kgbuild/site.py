@@ -144,7 +144,7 @@ def _sort_key(term: Term) -> tuple[int, str, str, str]:
 @dataclass
 class Graph:
     """The build's triples grouped for the pages: the closure, which of them are asserted,
-    and the provenance model (see README "The graph")."""
+    and the provenance model (see docs/modelling.md)."""
 
     closure: set[Triple]
     asserted: set[Triple]

@@ -26,23 +26,21 @@ from rdflib.plugins.sparql import processor as sparql_processor
 
 from kgbuild.errors import EXCERPT_CHARS, DataError, InputError, display_path, excerpt
 from kgbuild.load import LoadedData, Triple, load_data
-from kgbuild.namespaces import ID_BASE, PREFIXES, bind_prefixes
+from kgbuild.namespaces import ID_BASE, bind_prefixes
+from kgbuild.naming import REPORT_PREFIXES, Location, Locator, compact
 from kgbuild.ontology import SHAPES_DIR, load_ontology, load_shapes, term_lines
-from kgbuild.serialize import compact_terms, serialize_turtle
+from kgbuild.serialize import serialize_turtle
 
 __all__ = [
     "REPORT_PREFIXES",
-    "Locator",
     "ShapeViolations",
     "Validation",
     "ValidationReport",
     "ValidationResult",
-    "compact",
     "each_sparql_text_parsed_once",
     "format_report",
     "format_rows",
     "load_all",
-    "locate_term",
     "report_json",
     "report_turtle",
     "summary_line",
@@ -53,37 +51,12 @@ __all__ = [
 
 # Most severe first, for sorting and for the summary line.
 SEVERITY_ORDER = {SH.Violation: 0, SH.Warning: 1, SH.Info: 2}
-# The project prefixes plus those of SHACL and the shapes, for the report in Turtle and JSON-LD.
-REPORT_PREFIXES: dict[str, str] = {
-    **PREFIXES,
-    "kgsh": "https://w3id.org/kgbuild/shapes#",
-    "sh": str(SH),
-}
 REPORT_HEADER = (
     "# kgbuild validation report: the W3C SHACL validation report of ontology/shapes/*.ttl\n"
     "# over the graph built from ontology/*.ttl and data/**/*.yaml.\n"
 )
 # Values longer than this are shortened in the text report.
 MAX_VALUE_CHARS = 80
-
-Location = tuple[Path, int]
-
-
-# --------------------------------------------------------------------------------------------
-# Compact names
-
-
-_COMPACT = compact_terms(REPORT_PREFIXES, ID_BASE)
-
-
-def compact(node: Node | None) -> str:
-    """``node`` as the Turtle of ``dist/kg.ttl`` writes it: ``<place/x>``, ``kg:territory``,
-    ``"text"@en``; a blank node is ``[]``."""
-    if node is None:
-        return "-"
-    if isinstance(node, URIRef | Literal):
-        return _COMPACT(node)
-    return "[]"
 
 
 def _path_text(graph: Graph, path: Node | None, depth: int = 0) -> str:
@@ -247,45 +220,6 @@ class ShapeViolations(DataError):
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
-
-
-# --------------------------------------------------------------------------------------------
-# Locating ontology terms
-
-
-def locate_term(path: str | os.PathLike[str], iri: str) -> int | None:
-    """The 1-based line of the Turtle file ``path`` that starts the block of ``iri``
-    (``kg:Handover a owl:Class ;``), or None when no block starts with it."""
-    return term_lines(Path(path)).get(str(iri))
-
-
-class Locator:
-    """Where a node is written: a data node at its YAML record, an ontology term at the start
-    of its Turtle block; None for anything else (blank nodes, literals, unknown IRIs)."""
-
-    def __init__(
-        self,
-        locations: dict[URIRef, Location] | None = None,
-        ontology_dir: str | os.PathLike[str] | None = None,
-    ) -> None:
-        self.locations = locations or {}
-        self.ontology_files = (
-            sorted(p for p in Path(ontology_dir).glob("*.ttl") if p.is_file())
-            if ontology_dir is not None
-            else []
-        )
-
-    def __call__(self, node: Node | None) -> Location | None:
-        if not isinstance(node, URIRef):
-            return None
-        where = self.locations.get(node)
-        if where is not None:
-            return where
-        for path in self.ontology_files:
-            line = locate_term(path, str(node))
-            if line is not None:
-                return path, line
-        return None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""The ontology in modules: each file of ontology/ is an owl:Ontology that imports the core, and
+every kg: term says which module defines it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+
+from conftest import ROOT
+from kgbuild.namespaces import KG, KG_ONTOLOGY
+from kgbuild.ontology import load_ontology
+
+ONTOLOGY = ROOT / "ontology"
+CORE = URIRef(KG_ONTOLOGY)
+
+
+def parse(path: Path) -> Graph:
+    return Graph().parse(path, format="turtle")
+
+
+def test_each_file_is_an_ontology_that_imports_the_core() -> None:
+    files = sorted(ONTOLOGY.glob("*.ttl"))
+    assert {f.name for f in files} >= {
+        "core.ttl",
+        "actors.ttl",
+        "places.ttl",
+        "agreements.ttl",
+        "events.ttl",
+        "disjointness.ttl",
+        "align-sem.ttl",
+        "align-prov.ttl",
+        "align-time.ttl",
+        "align-geosparql.ttl",
+        "align-org.ttl",
+        "align-schema.ttl",
+    }
+    for path in files:
+        graph = parse(path)
+        (header,) = graph.subjects(RDF.type, OWL.Ontology)
+        assert graph.value(header, OWL.versionIRI) is not None, path.name
+        assert graph.value(header, DCTERMS.created) is not None, path.name
+        assert graph.value(header, DCTERMS.modified) is not None, path.name
+        if header != CORE and path.name != "alignments.ttl":
+            assert (header, OWL.imports, CORE) in graph, path.name
+    core = parse(ONTOLOGY / "core.ttl")
+    assert core.value(CORE, OWL.priorVersion) == URIRef(KG_ONTOLOGY + "/0.1.0")
+
+
+def test_every_kg_term_is_defined_by_its_module() -> None:
+    for path in sorted(ONTOLOGY.glob("*.ttl")):
+        graph = parse(path)
+        (header,) = graph.subjects(RDF.type, OWL.Ontology)
+        for term in set(graph.subjects(RDF.type, None)):
+            if isinstance(term, URIRef) and term.startswith(str(KG)):
+                assert graph.value(term, RDFS.isDefinedBy) == header, (path.name, term)
+
+
+def test_alignments_and_cross_module_disjointness_live_in_their_own_modules() -> None:
+    """Leaving out align-org.ttl leaves kg:Post unaligned to org:Post; the modules proper make
+    no claim about other vocabularies."""
+    external = (
+        "http://semanticweb.cs.vu.nl/2009/11/sem/",
+        "http://www.w3.org/ns/prov#",
+        "http://www.w3.org/2006/time#",
+        "http://www.opengis.net/ont/geosparql#",
+        "http://www.w3.org/ns/org#",
+        "https://schema.org/",
+    )
+    for name in ("core", "actors", "places", "agreements", "events"):
+        graph = parse(ONTOLOGY / f"{name}.ttl")
+        for p in (RDFS.subClassOf, RDFS.subPropertyOf):
+            assert not [o for o in graph.objects(None, p) if str(o).startswith(external)], name
+        assert (None, RDF.type, OWL.AllDisjointClasses) not in graph, name
+    whole = load_ontology(ONTOLOGY)
+    assert (KG.Post, RDFS.subClassOf, URIRef("http://www.w3.org/ns/org#Post")) in whole
+    assert len(list(whole.subjects(RDF.type, OWL.AllDisjointClasses))) == 2
