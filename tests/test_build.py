@@ -11,7 +11,7 @@ from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.namespace import RDF, SKOS
 
-from conftest import ROOT, dist_files, run_module
+from conftest import dist_files, run_module
 from kgbuild.build import build
 from kgbuild.errors import DataErrors, InputError
 from kgbuild.namespaces import ID_BASE, KG
@@ -191,10 +191,6 @@ def test_unwritable_out_dir(project, where):
     assert blocker.read_text() == "not a directory"
 
 
-@pytest.mark.skipif(
-    not (ROOT / "ontology").is_dir() or not any((ROOT / "data").rglob("*.yaml")),
-    reason="the real ontology/ and data/ are not there yet",
-)
 def test_real_repository_builds(real_build):
     result = real_build
     data = result.output.read_bytes()

@@ -431,14 +431,18 @@ def test_every_event_class_has_acled_and_cameo_crosswalk(kg):
         """
         SELECT ?cls ?acled ?cameo WHERE {
           ?cls rdfs:subClassOf+ kg:Event .
-          OPTIONAL { ?cls kg:acledSubEventType ?acled }
-          OPTIONAL { ?cls kg:cameoCode ?cameo }
+          OPTIONAL { ?cls skos:closeMatch|skos:broadMatch|skos:relatedMatch ?a .
+                     ?a skos:inScheme <https://w3id.org/kgbuild/concept/acled> ;
+                        skos:notation ?acled }
+          OPTIONAL { ?cls skos:closeMatch|skos:broadMatch|skos:relatedMatch ?c .
+                     ?c skos:inScheme <https://w3id.org/kgbuild/concept/cameo> ;
+                        skos:notation ?cameo }
         }
         """,
     )
     assert len(rows) >= 18
     assert [c for c, a, m in rows if a is None or m is None] == []
-    assert all(re.match(r"^\d{2,4}: ", str(m)) for _, _, m in rows)
+    assert all(re.match(r"^\d{3,4}$", str(m)) for _, _, m in rows)
 
 
 def test_ontology_header(kg):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 
 import pytest
-from rdflib import RDF, Literal, URIRef
+from rdflib import RDF, XSD, Literal, URIRef
 
 from kgbuild.errors import DataError, DataErrors, InputError
 from kgbuild.load import load_data
@@ -236,7 +236,9 @@ def test_good_datetime_with_zone(project):
         HEAD
         + "  - id: time/x\n    type: CalendarDay\n    earliestTime: 2020-11-20T12:30:00+04:00\n",
     )
-    project.load()
+    graph = project.load().graph
+    values = list(graph.objects(URIRef(ID_BASE + "time/x"), KG.earliestTime))
+    assert [(str(v), v.datatype) for v in values] == [("2020-11-20T12:30:00+04:00", XSD.dateTime)]
 
 
 @pytest.mark.parametrize(

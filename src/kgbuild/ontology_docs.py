@@ -14,7 +14,7 @@ from html import escape
 from pathlib import Path
 
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS
+from rdflib.namespace import OWL, RDF, RDFS, SKOS
 
 from kgbuild.errors import InputError, KgbuildError, first_line
 from kgbuild.namespaces import KG, KG_ONTOLOGY
@@ -56,10 +56,15 @@ def _pylode_html(graph: Graph) -> tuple[str, dict[str, str]]:
         copy = Graph()
         for prefix, namespace in graph.namespaces():
             copy.bind(prefix, namespace, override=True)
-        # pyLODE documents one owl:Ontology: the core's header, not those of the modules.
+        # pyLODE documents one owl:Ontology: the core's header, not those of the modules. It
+        # takes a skos:ConceptScheme for a header too, so the codebook schemes lose that type.
         core = URIRef(KG_ONTOLOGY)
         modules = {o for o in graph.subjects(RDF.type, OWL.Ontology) if o != core}
-        copy += (t for t in graph if t[0] not in modules)
+        copy += (
+            t
+            for t in graph
+            if t[0] not in modules and not (t[1] == RDF.type and t[2] == SKOS.ConceptScheme)
+        )
         doc = OntPub(copy, sort_subjects=True)
         html = doc.make_html(include_css=True)
     except KgbuildError:

@@ -60,8 +60,8 @@ from kgbuild.serialize import ntriples_term
 from kgbuild.sparql_text import (
     MAX_NESTING,
     inspect_query,
-    nesting_depth,
     parse_error,
+    refusal,
     uses_service,
 )
 from kgbuild.terms import from_oxigraph_term, to_oxigraph_term
@@ -556,30 +556,36 @@ def check_read_only(text: str, where: str = "the query", remote: bool = False) -
 
     Local queries are parsed by Oxigraph (in milliseconds); remote ones, which may hold SERVICE,
     by rdflib, whose parser runs nothing. A text nested deeper than ``MAX_NESTING`` is refused
-    before either parser sees it: Oxigraph's would crash the process, rdflib's give up.
+    before either parser sees it: Oxigraph's would crash the process, rdflib's give up. The
+    lexer's refusals are ``sparql_text.refusal``, the same guard as ``kgbuild serve``'s.
     """
-    depth = nesting_depth(text)
-    if depth > MAX_NESTING:
+    refused = refusal(text, allow_service=remote, allow_from=remote)  # shared with serve
+    if refused is None:
+        pass
+    elif refused.reason == "nesting":
         raise InputError(
-            f"{where} nests brackets or operators {depth} levels deep, over the limit of "
+            f"{where} nests brackets or operators {refused.detail} levels deep, over the limit of "
             f"{MAX_NESTING}",
             hint="write it with fewer nested parentheses, braces and brackets",
         )
-    info = inspect_query(text)
-    if info.service and not remote:
+    elif refused.reason == "service":
         raise InputError(
             f"{where} uses SERVICE; queries run offline on the built graph only",
             hint="remove the SERVICE clause",
         )
-    if info.service:
-        return _check_with_rdflib(text, where)
-    if info.form is None:
-        _refuse_unparsable(text, where, info.error or "syntax error")
-    if info.from_clause and not remote:
+    elif refused.reason == "from":
         raise InputError(
             f"{where} has FROM or FROM NAMED; queries run on the built graph only and load nothing",
             hint="remove the FROM clauses",
         )
+    else:  # empty or an update: rdflib's update parser names the operations
+        error = "syntax error" if uses_service(text) else parse_error(text) or "syntax error"
+        _refuse_unparsable(text, where, error)
+    info = inspect_query(text)
+    if info.service:
+        return _check_with_rdflib(text, where)
+    if info.form is None:
+        _refuse_unparsable(text, where, info.error or "syntax error")
     return _only_select_or_ask(info.form or "", where)
 
 

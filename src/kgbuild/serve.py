@@ -60,7 +60,7 @@ from kgbuild import __version__
 from kgbuild.dist import CLOSURE_FILE, TRIG_FILE, open_build
 from kgbuild.errors import InputError, display_path, first_line
 from kgbuild.export import GRAPH_BASE, endpoint_description
-from kgbuild.sparql_text import MAX_NESTING, nesting_depth, update_keyword, uses_service
+from kgbuild.sparql_text import MAX_NESTING, refusal, update_keyword, uses_service
 from kgbuild.terms import to_oxigraph_term
 
 __all__ = [
@@ -950,24 +950,25 @@ class SparqlServer(HTTPServer):
     def check(self, text: str) -> None:
         """Refused when the query ``text`` is empty, an update, uses SERVICE, or nests deeper
         than Oxigraph's parser can take; a lexer tells, nothing is parsed."""
-        if not text.strip():
+        # The guard of `kgbuild query` too; FROM picks one of this endpoint's own graphs.
+        refused = refusal(text, allow_from=True)
+        if refused is None:
+            return
+        if refused.reason == "empty":
             raise Refused(400, "the query is empty")
-        keyword = update_keyword(text)
-        if keyword is not None:
-            raise Refused(403, f"{READ_ONLY} (the query is {keyword} ...)")
-        if uses_service(text):
+        if refused.reason == "update":
+            raise Refused(403, f"{READ_ONLY} (the query is {refused.detail} ...)")
+        if refused.reason == "service":
             raise Refused(
                 400,
                 "the query uses SERVICE; this endpoint answers from its own graphs only and "
                 "never goes to the network",
             )
-        depth = nesting_depth(text)
-        if depth > MAX_NESTING:
-            raise Refused(
-                400,
-                f"the query nests brackets or operators {depth} levels deep, over the limit of "
-                f"{MAX_NESTING}; write it with fewer nested parentheses, braces and brackets",
-            )
+        raise Refused(
+            400,
+            f"the query nests brackets or operators {refused.detail} levels deep, over the limit "
+            f"of {MAX_NESTING}; write it with fewer nested parentheses, braces and brackets",
+        )
 
     def answer(
         self,

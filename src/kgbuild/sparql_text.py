@@ -1,7 +1,7 @@
 """What can be told of a SPARQL text without running it: its tokens, whether it is an update,
 whether it could call a remote endpoint with SERVICE, whether it names graphs with FROM, and
-whether it parses. The query command and the endpoint both refuse queries by these, before any
-engine sees them."""
+whether it parses. The query command, the endpoint and the remote path all refuse queries by
+``refusal``, before any engine sees them."""
 
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ import pyoxigraph as ox
 __all__ = [
     "QueryText",
     "MAX_NESTING",
+    "Refusal",
     "inspect_query",
     "nesting_depth",
     "parse_error",
     "query_form",
+    "refusal",
     "update_keyword",
     "uses_from",
     "uses_service",
@@ -119,6 +121,37 @@ def uses_service(text: str) -> bool:
 def uses_from(text: str) -> bool:
     """True when ``text`` has a FROM or FROM NAMED clause (the keyword, not a word holding it)."""
     return any(kind == "name" and token.upper() == "FROM" for kind, token in _tokens(text))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a query text is refused before any parser sees it: ``reason`` is ``empty``,
+    ``nesting`` (``detail`` the depth), ``update`` (``detail`` the keyword), ``service`` or
+    ``from``. Each caller words it its own way (an exit status, an HTTP status)."""
+
+    reason: str
+    detail: str | int | None = None
+
+
+def refusal(text: str, *, allow_service: bool = False, allow_from: bool = False) -> Refusal | None:
+    """The one read-only guard of ``kgbuild query``, ``serve`` and the remote path: why ``text``
+    is refused, by the lexer alone, or None. Checked in this order, so that every caller gives
+    the same reason for the same text: empty (or only comments), nested deeper than
+    ``MAX_NESTING`` (first, as the parsers cannot take it), an update, SERVICE unless
+    ``allow_service``, FROM unless ``allow_from``. A text it lets through still has to parse."""
+    if next(_tokens(text), None) is None:  # spaces and comments only
+        return Refusal("empty")
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        return Refusal("nesting", depth)
+    keyword = update_keyword(text)
+    if keyword is not None:
+        return Refusal("update", keyword)
+    if not allow_service and uses_service(text):
+        return Refusal("service")
+    if not allow_from and uses_from(text):
+        return Refusal("from")
+    return None
 
 
 @dataclass(frozen=True)
