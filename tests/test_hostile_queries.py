@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 
 from conftest import ROOT, SRC, run_module
-from test_serve import Serve, bindings, count, form, http, one_line_error
+from test_serve import Serve, bindings, count, form, http, one_line_error, serving
 
 NESTED = "SELECT * WHERE { FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }"  # 30 KB
 # Not nested, but as deep a parse: a chain of 20,000 ||, which the lexer lets through.
@@ -37,32 +37,18 @@ def dist(built_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _stopped(serve: Serve) -> None:
-    code = serve.stop()
-    assert code == 0, "".join(serve.stderr)
-    assert "Traceback" not in "".join(serve.stderr)
-
-
 @pytest.fixture(scope="module")
 def plain(dist: Path) -> Iterator[Serve]:
     """A server with the default limits (timeout 30 s)."""
-    serve = Serve("--out", str(dist), cwd=dist.parent)
-    try:
+    with serving(dist) as serve:
         yield serve
-    finally:
-        _stopped(serve)
 
 
 @pytest.fixture(scope="module")
 def limited(dist: Path) -> Iterator[Serve]:
-    serve = Serve(
-        "--out", str(dist), "--timeout", "2", "--max-rows", "1000", "--workers", str(WORKERS),
-        cwd=dist.parent,
-    )  # fmt: skip
-    try:
+    options = ("--timeout", "2", "--max-rows", "1000", "--workers", str(WORKERS))
+    with serving(dist, *options) as serve:
         yield serve
-    finally:
-        _stopped(serve)
 
 
 def children(serve: Serve) -> list[int]:

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import kgbuild
+from kgbuild import dist_files
 
 SRC = Path(kgbuild.__file__).parent
 
@@ -52,18 +53,8 @@ def test_naming_a_term_in_a_message_does_not_load_pyshacl():
     assert lines[2] == "False"
 
 
-DIST_NAMES = {
-    "kg.ttl",
-    "inferred.ttl",
-    "kg-closure.ttl",
-    "kg.nt",
-    "kg.jsonld",
-    "kg.trig",
-    "void.ttl",
-    "manifest.json",
-    "index.sqlite",
-    "store",
-}
+# Every name dist_files gives a file or directory of dist/.
+DIST_NAMES = {value for name, value in vars(dist_files).items() if name.endswith(("_FILE", "_DIR"))}
 
 
 def test_the_files_of_dist_are_named_in_one_module():

@@ -6,6 +6,7 @@ the files the build wrote (kg-closure.ttl, inferred.ttl, void.ttl).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -220,15 +221,22 @@ def dist(built_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def server(dist: Path) -> Iterator[Serve]:
-    serve = Serve("--out", str(dist), cwd=dist.parent)
+@contextlib.contextmanager
+def serving(dist: Path, *options: str) -> Iterator[Serve]:
+    """`kgbuild serve --out DIST OPTIONS` while the block runs; it must stop cleanly."""
+    serve = Serve("--out", str(dist), *options, cwd=dist.parent)
     try:
         yield serve
     finally:
         code = serve.stop()
     assert code == 0, "".join(serve.stderr)
     assert "Traceback" not in "".join(serve.stderr)
+
+
+@pytest.fixture(scope="module")
+def server(dist: Path) -> Iterator[Serve]:
+    with serving(dist) as serve:
+        yield serve
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,14 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.term import Node
 
-from kgbuild.dist import (
+from kgbuild.dist import manifest_bytes, write_index, write_store
+from kgbuild.dist_files import (
     CLOSURE_FILE,
     INDEX_FILE,
     INFERRED_FILE,
     KG_FILE,
     MANIFEST_FILE,
     STORE_DIR,
-    manifest_bytes,
-    write_index,
-    write_store,
 )
 from kgbuild.export import (
     EXPORT_FORMATS,
