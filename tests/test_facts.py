@@ -395,7 +395,7 @@ def test_first_report_fixes(kg, built_repo):
     assert kg.value(period, KG.endedBy) == URIRef(ID_BASE + "event/withdrawal-from-lachin")
     # No state is made the owner of forces the report does not say are its own.
     forces = URIRef(ID_BASE + "actor/armenian-armed-forces")
-    assert (forces, KG.subOrganizationOf, None) not in closure
+    assert (forces, KG.subOrganisationOf, None) not in closure
     # Signatories are persons who signed for parties, not parties.
     assert not [
         p

@@ -35,6 +35,7 @@ def test_each_file_is_an_ontology_that_imports_the_core() -> None:
         "align-geosparql.ttl",
         "align-org.ttl",
         "align-schema.ttl",
+        "deprecated.ttl",
     }
     for path in files:
         graph = parse(path)
@@ -45,7 +46,31 @@ def test_each_file_is_an_ontology_that_imports_the_core() -> None:
         if header != CORE and path.name != "alignments.ttl":
             assert (header, OWL.imports, CORE) in graph, path.name
     core = parse(ONTOLOGY / "core.ttl")
-    assert core.value(CORE, OWL.priorVersion) == URIRef(KG_ONTOLOGY + "/0.1.0")
+    assert core.value(CORE, OWL.versionIRI) == URIRef(KG_ONTOLOGY + "/0.3.0")
+    assert core.value(CORE, OWL.priorVersion) == URIRef(KG_ONTOLOGY + "/0.2.0")
+
+
+def test_renamed_terms_stay_deprecated_and_point_at_their_replacement(real_build) -> None:
+    """Organisation is spelt alike in its family, and no two properties read as near-homonyms;
+    the old IRIs keep a definition that names the new one, and nothing in the graph uses them."""
+    whole = load_ontology(ONTOLOGY)
+    replaced = {
+        KG.subOrganizationOf: KG.subOrganisationOf,
+        KG.heldBy: KG.expectedBy,
+        KG.heldByPerson: KG.postHolder,
+    }
+    deprecated = set(whole.subjects(OWL.deprecated, None))
+    assert deprecated == set(replaced)
+    for old, new in replaced.items():
+        assert whole.value(old, DCTERMS.isReplacedBy) == new
+        assert (new, RDF.type, OWL.ObjectProperty) in whole
+        assert (new, OWL.deprecated, None) not in whole
+    assert whole.value(KG.holdsPost, OWL.inverseOf) == KG.postHolder
+    used = {p for _, p, _ in real_build.triples} | {o for _, _, o in real_build.triples}
+    assert not deprecated & used
+    kg_terms = {t for t in whole.all_nodes() if str(t).startswith(str(KG))} - deprecated
+    assert [t for t in kg_terms if "Organization" in t] == []
+    assert {KG.Organisation, KG.CommunityOrganisation, KG.subOrganisationOf} <= kg_terms
 
 
 def test_every_kg_term_is_defined_by_its_module() -> None:
