@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from kgbuild.cli import cli
-from kgbuild.namespaces import ID_BASE
+from kgbuild.namespaces import ID_BASE, KG
 from kgbuild.site import page_href
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,6 +186,41 @@ def test_report_page_has_paragraphs_and_disagreements(site: Path, built_repo: Pa
     assert "../event/handover-lachin.html" in paragraph
     assert "Also stated by" in html
     assert "English" in parsed.plain and "2020-12-01" in parsed.plain
+
+
+def test_also_stated_by_is_what_the_corroboration_query_finds(site: Path, built_repo: Path):
+    """The site applies no rule of its own for independent sources: on a report page, the other
+    sources of each statement are the `corroboration` query's rows with another origin."""
+    from kgbuild.dist import open_build
+    from kgbuild.query import Dataset, load_queries, run_query
+
+    query = load_queries(QUERIES)["corroboration"]
+    rows = run_query(query, Dataset(open_build(built_repo), False), {}, engine="oxigraph").rows
+    report = ID_BASE + "source/000-lachin-report"
+    statement = (
+        ID_BASE + "event/handover-lachin",
+        str(KG.handedOverTo),
+        ID_BASE + "country/azerbaijan",
+    )
+    found = [
+        r for r in rows if tuple(str(r[k]) for k in ("subject", "property", "value")) == statement
+    ]
+    (own,) = {str(r["origin"]) for r in found if str(r["report"]) == report}
+    expected = {
+        f"{str(r['report']).rsplit('/', 1)[1]}.html#p-{r['paragraph']}"
+        for r in found
+        if str(r["origin"]) != own
+    }
+    assert expected  # the first report is not this statement's only source
+    html = (site / "id/source/000-lachin-report.html").read_text(encoding="utf-8")
+    items = re.findall(r"<li>(.*?)</li>", html, re.S)
+    (item,) = [
+        i
+        for i in items
+        if "../event/handover-lachin.html" in i and "handed over to" in i and "azerbaijan.html" in i
+    ]
+    shown = set(re.findall(r"Also stated by:.*", item)[0].split('href="')[1:])
+    assert {link.split('"')[0] for link in shown} == expected
 
 
 def test_index_and_queries(site: Path) -> None:

@@ -59,19 +59,6 @@ _BACKGROUND = _KG + "backgroundSource"
 _SAME_AS = "http://www.w3.org/2002/07/owl#sameAs"
 # The provenance summary of a node: shown as its sources, not as statements.
 _PROVENANCE = frozenset([_ATTESTED_BY, _STATED_IN, _BACKGROUND])
-# What the `corroboration` query leaves out: bookkeeping, and records that compare reports.
-_NOT_CORROBORATED = _PROVENANCE | {
-    _RDF_TYPE,
-    _LABEL,
-    _DESCRIPTION,
-    _NOTE,
-    _KG + "nameUsage",
-    _KG + "about",
-    _KG + "compatibleWith",
-}
-_NOT_CLAIM_CLASSES = frozenset(
-    _KG + name for name in ("CalendarDay", "VagueTime", "Disagreement", "FigureSeries")
-)
 
 
 # --------------------------------------------------------------------------------------------
@@ -364,6 +351,34 @@ def write_site(
     return SiteResult(target, sum(1 for rel in files if rel.endswith(".html")))
 
 
+@dataclass
+class Corroboration:
+    """The rows of the stored `corroboration` query, which owns the rule of what counts as an
+    independent source, keyed by statement (subject, property, value; a literal by its text)."""
+
+    origins: dict[tuple[str, tuple[str, str, Any]], str] = field(default_factory=dict)
+    # statement -> (origin, report, paragraph number) of each of its sources
+    sources: dict[tuple[str, str, Any], list[tuple[str, str, int]]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, build: Build, query: Any) -> Corroboration:
+        """Runs ``query`` (none: no statement is shown as corroborated) without parameters."""
+        from kgbuild.query import Dataset, run_query
+
+        found = cls()
+        if query is None:
+            return found
+        result = run_query(query, Dataset(build, query.inferred), {}, engine="oxigraph")
+        for row in result.rows:
+            if "attestation" not in row or "origin" not in row:
+                continue
+            key = (str(row["subject"]), str(row["property"]), str(row["value"]))
+            found.origins[(str(row["attestation"]), key)] = str(row["origin"])
+            where = (str(row["origin"]), str(row["report"]), int(row["paragraph"]))
+            found.sources.setdefault(key, []).append(where)
+        return found
+
+
 class Site:
     """The pages of one build, as text by path (relative to the site root)."""
 
@@ -385,6 +400,7 @@ class Site:
                 number = graph.value(s, _KG + "paragraphNumber")
                 if isinstance(number, Lit):
                     self.passages[s] = (o, int(number.value))
+        self.passage_at = {where: passage for passage, where in self.passages.items()}
         # attestation -> the asserted triples that rest on it
         self.resting: dict[str, list[Triple]] = defaultdict(list)
         for triple in sorted(graph.asserted, key=_triple_key):
@@ -394,7 +410,7 @@ class Site:
                 continue
             for attestation in graph.attestations(triple):
                 self.resting[attestation].append(triple)
-        self.origins = {a: self._origin(a) for a in self.resting}
+        self._corroboration: Corroboration | None = None
 
     # -- links and terms
 
@@ -482,25 +498,6 @@ class Site:
         if not items:
             return ""
         return '<ul class="sources">' + "".join(f"<li>{i}</li>" for i in items) + "</ul>"
-
-    def _origin(self, attestation: str) -> str | None:
-        """The source an attestation counts as (the `corroboration` query's ``?origin``): the
-        authority quoted, else the outlet of the report (of the repeated report, for a passage
-        that repeats another), else the report; None for a background record."""
-        passages = [p for p in self.g.values(attestation, _STATED_IN) if p in self.passages]
-        if not passages:
-            return None
-        passage = passages[0]
-        authority = self.g.value(attestation, _KG + "accordingTo")
-        if isinstance(authority, str):
-            return authority
-        report = self.passages[str(passage)][0]
-        for repeated in self.g.values(passage, _KG + "repeats"):
-            if repeated in self.passages:
-                report = self.passages[str(repeated)][0]
-                break
-        outlet = self.g.value(report, _KG + "contentBy")
-        return outlet if isinstance(outlet, str) else report
 
     # -- the files
 
@@ -851,23 +848,23 @@ class Site:
         return ["<ul>", *(r[-1] for r in sorted(rows)), "</ul>"]
 
     def agreement(self, triple: Triple, attestation: str, path: str) -> str:
-        """Where other, independent sources make the same statement (the `corroboration`
-        logic): other origins than this attestation's, with their passages."""
+        """Where other, independent sources make the same statement, as the stored
+        `corroboration` query finds them: its passages whose origin is not this attestation's."""
+        if self._corroboration is None:
+            self._corroboration = Corroboration.of(self.build, self.queries.get("corroboration"))
         s, p, o = triple
-        if p in _NOT_CORROBORATED or any(self.g.is_a(s, c) for c in _NOT_CLAIM_CLASSES):
+        key = (s, p, o.value if isinstance(o, Lit) else o)
+        own = self._corroboration.origins.get((attestation, key))
+        if own is None:
             return ""
-        own = self.origins.get(attestation)
-        others = []
-        for other in self.g.attestations(triple):
-            origin = self.origins.get(other)
-            if origin is None or origin == own:
-                continue
-            for passage in self.g.values(other, _STATED_IN):
-                if isinstance(passage, str):
-                    others.append(self.passage_link(passage, path))
-        if own is None or not others:
+        others = {
+            self.passage_link(self.passage_at[(report, number)], path)
+            for origin, report, number in self._corroboration.sources.get(key, ())
+            if origin != own and (report, number) in self.passage_at
+        }
+        if not others:
             return ""
-        return '<p class="sources">Also stated by: ' + "; ".join(sorted(set(others))) + "</p>"
+        return '<p class="sources">Also stated by: ' + "; ".join(sorted(others)) + "</p>"
 
     def report_disagreements(self, report: str) -> list[str]:
         """The kg:Disagreement nodes that have a side stated in ``report``."""
