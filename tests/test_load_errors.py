@@ -485,7 +485,7 @@ def test_missing_data_dir_and_no_files(project, tmp_path):
 
 
 def test_file_size_limit(project, monkeypatch):
-    monkeypatch.setattr("kgbuild.load.MAX_FILE_BYTES", 100)
+    monkeypatch.setattr("kgbuild.load.files.MAX_FILE_BYTES", 100)
     with pytest.raises(
         InputError,
         match=r"data/events/entry\.yaml: file has [\d,]+ bytes, over the limit of 100 bytes "

@@ -15,18 +15,26 @@ SRC = Path(kgbuild.__file__).parent
 
 
 def _modules() -> list[tuple[Path, ast.Module]]:
-    paths = sorted(SRC.glob("*.py"))
+    # Subpackages too (kgbuild.load is one): each of their modules is a module of its own.
+    paths = sorted(SRC.rglob("*.py"))
     return [(path, ast.parse(path.read_text(encoding="utf-8"))) for path in paths]
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(SRC).as_posix()
 
 
 def test_no_module_imports_private_names_of_another():
     found = []
     for path, tree in _modules():
         for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kgbuild"):
+            if isinstance(node, ast.ImportFrom) and (
+                (node.module or "").startswith("kgbuild") or node.level > 0
+            ):
+                module = "." * node.level + (node.module or "")
                 for alias in node.names:
                     if alias.name.startswith("_") and not alias.name.startswith("__"):
-                        found.append(f"{path.name}:{node.lineno} {node.module}.{alias.name}")
+                        found.append(f"{_name(path)}:{node.lineno} {module}.{alias.name}")
     assert found == []
 
 
@@ -65,5 +73,5 @@ def test_the_files_of_dist_are_named_in_one_module():
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Constant) and node.value in DIST_NAMES:
-                found.append(f"{path.name}:{node.lineno} {node.value}")
+                found.append(f"{_name(path)}:{node.lineno} {node.value}")
     assert found == []

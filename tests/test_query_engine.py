@@ -14,11 +14,12 @@ import sys
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.query import Result
 
-from kgbuild.errors import InputError
+from kgbuild.errors import InputError, KgbuildError
 from kgbuild.names import index_names, name_key
 from kgbuild.namespaces import ID, KG, OWL, RDF, RDFS, XSD
 from kgbuild.query import (
@@ -517,7 +518,7 @@ def test_a_runaway_query_is_stopped_at_the_timeout(asserted, engine):
 
 
 def test_an_engine_error_in_the_worker_is_a_query_failure(asserted, monkeypatch):
-    import kgbuild.query as query_module
+    import kgbuild.query.running as query_module
 
     def boom(*args):
         raise RuntimeError("engine exploded")
@@ -532,7 +533,7 @@ def test_an_engine_error_in_the_worker_is_a_query_failure(asserted, monkeypatch)
 def test_a_worker_that_dies_is_a_query_failure(asserted, monkeypatch):
     import os
 
-    import kgbuild.query as query_module
+    import kgbuild.query.running as query_module
 
     monkeypatch.setattr(query_module, "_execute_rdflib", lambda *args: os._exit(3))
     with pytest.raises(QueryFailed, match=r"worker process ended \(exit code 3\)"):
@@ -718,9 +719,58 @@ def test_json_of_ask_and_of_no_rows():
     }
 
 
-def test_json_keeps_non_ascii_and_is_indented():
+def test_json_keeps_non_ascii_on_one_line():
     text = format_results(SAMPLE, "json")
-    assert "Բերձոր" in text and text.endswith("}\n") and '\n  "head"' in text
+    assert "Բերձոր" in text and text.endswith("}\n") and text.count("\n") == 1
+
+
+def test_the_w3c_formats_are_the_bytes_pyoxigraph_writes():
+    # pyoxigraph's writer, not one of kgbuild's: what it reads back it writes again alike
+    # (it has no CSV reader: the CSV must be what it writes from the same rows as JSON).
+    json_text = format_results(SAMPLE, "json")
+    tsv_text = format_results(SAMPLE, "tsv")
+    formats = ox.QueryResultsFormat
+
+    def rewritten(text: str, read: ox.QueryResultsFormat, write: ox.QueryResultsFormat) -> str:
+        solutions = ox.parse_query_results(text.encode("utf-8"), read)
+        return solutions.serialize(format=write).decode("utf-8")
+
+    assert rewritten(json_text, formats.JSON, formats.JSON) + "\n" == json_text
+    assert rewritten(tsv_text, formats.TSV, formats.TSV) == tsv_text
+    assert rewritten(json_text, formats.JSON, formats.CSV) == format_results(SAMPLE, "csv")
+    assert rewritten(json_text, formats.JSON, formats.TSV) == tsv_text
+
+
+def test_ask_answers_end_with_the_line_end_of_their_format():
+    for answer, word in ((True, "true"), (False, "false")):
+        result = QueryResult([], [], boolean=answer)
+        assert format_results(result, "csv") == f"{word}\r\n"
+        assert format_results(result, "tsv") == f"{word}\n"
+        assert format_results(result, "json") == f'{{"head":{{}},"boolean":{word}}}\n'
+
+
+def test_a_blank_node_label_the_formats_cannot_hold_is_replaced_alike_everywhere():
+    # Virtuoso names blank nodes nodeID://b10006: not a label of SPARQL results.
+    node = BNode("nodeID://b10006")
+    result = QueryResult(["a", "b"], [{"a": node, "b": BNode("b1")}, {"a": node}])
+    doc = json.loads(format_results(result, "json"))
+    first, second = doc["results"]["bindings"]
+    assert first["a"] == second["a"] == {"type": "bnode", "value": "x" + b"nodeID://b10006".hex()}
+    assert first["b"] == {"type": "bnode", "value": "b1"}  # a valid label is kept
+    rows = format_results(result, "tsv").splitlines()[1:]
+    assert rows == [f"_:x{b'nodeID://b10006'.hex()}\t_:b1", f"_:x{b'nodeID://b10006'.hex()}\t"]
+
+
+def test_a_term_rdf_does_not_allow_is_named_in_one_error():
+    result = QueryResult(["x"], [{"x": URIRef("https://example.org/a b")}])
+    for fmt in ("json", "csv", "tsv"):
+        with pytest.raises(KgbuildError) as info:
+            format_results(result, fmt)
+        assert str(info.value).startswith(
+            f"cannot write the result as {fmt}: ?x = 'https://example.org/a b' is not valid"
+        )
+        assert info.value.exit_code == 1
+    assert "<https://example.org/a b>" in format_results(result, "table")
 
 
 def test_csv_is_the_w3c_format():
@@ -757,7 +807,7 @@ def test_tsv_is_the_w3c_format():
     assert lines[1].split("\t") == [
         "<https://w3id.org/kgbuild/id/place/berdzor-lachin>",
         '"Berdzor / Lachin"@en',
-        '"15"^^<http://www.w3.org/2001/XMLSchema#integer>',
+        "15",  # an xsd:integer in its Turtle short form, as the TSV format allows
         '"2020-12-01"^^<http://www.w3.org/2001/XMLSchema#date>',
         "_:b0",
         '"says \\"hi\\", then\\nleaves\\tnow"',

@@ -4,12 +4,15 @@
 
 Builds the repository into a temporary directory, runs each stored query (all of them when no
 NAME is given) with its header's example parameters on rdflib, on the asserted or the inferred
-graph as the header says, and writes SPARQL 1.1 Query Results JSON. A regenerated file is only a
-proposal: check every changed row against the report before committing it (see README.md).
+graph as the header says, and writes SPARQL 1.1 Query Results JSON, indented (one line per key,
+so a changed row shows in a diff; `kgbuild query --format json` writes one line). A regenerated
+file is only a proposal: check every changed row against the report before committing it (see
+README.md).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -39,8 +42,9 @@ def main(names: list[str]) -> None:
         for name in names or sorted(queries):
             params, inferred = example_params(REPO / "queries" / f"{name}.rq")
             result = run_query(queries[name], datasets[inferred], params, engine="rdflib")
-            text = format_results(result, "json")
-            (HERE / f"{name}.srj").write_text(text if text.endswith("\n") else text + "\n", "utf-8")
+            doc = json.loads(format_results(result, "json"))
+            text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+            (HERE / f"{name}.srj").write_text(text, "utf-8")
             print(f"{name}: {len(result.rows)} rows")
 
 
