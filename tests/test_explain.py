@@ -126,8 +126,8 @@ def test_signatory_from_signature_and_not_a_party(reasoner: Reasoner) -> None:
         ((SIGNATURE, KG.signer, ALIYEV), "asserted"),
     ]
     # A signatory signs for a party (a state); the person is not a party.
-    assert explain(reasoner, (STATEMENT, KG.hasParty, ALIYEV)) is None
-    assert explain(reasoner, (STATEMENT, KG.hasParty, AZERBAIJAN)).status == "asserted"
+    assert explain(reasoner, (STATEMENT, KG.agreementParty, ALIYEV)) is None
+    assert explain(reasoner, (STATEMENT, KG.agreementParty, AZERBAIJAN)).status == "asserted"
 
 
 def test_types_by_subclass_and_domain(reasoner: Reasoner) -> None:

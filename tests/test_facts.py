@@ -107,7 +107,7 @@ def test_agreement_signatories_in_office_and_parties(kg):
     parties = select(
         kg,
         """SELECT ?name WHERE {
-             id:agreement/trilateral-statement-2020-11-10 kg:hasParty/rdfs:label ?name }""",
+             id:agreement/trilateral-statement-2020-11-10 kg:agreementParty/rdfs:label ?name }""",
     )
     assert sorted(str(p) for (p,) in parties) == ["Armenia", "Azerbaijan", "Russia"]
 
@@ -399,7 +399,7 @@ def test_first_report_fixes(kg, built_repo):
     # Signatories are persons who signed for parties, not parties.
     assert not [
         p
-        for p in closure.objects(URIRef(ID_BASE + AGREEMENT), KG.hasParty)
+        for p in closure.objects(URIRef(ID_BASE + AGREEMENT), KG.agreementParty)
         if (p, RDF.type, KG.Person) in closure
     ]
     # No precision the report does not give: no "exactly" on a bare figure.

@@ -58,6 +58,7 @@ def test_renamed_terms_stay_deprecated_and_point_at_their_replacement(real_build
         KG.subOrganizationOf: KG.subOrganisationOf,
         KG.heldBy: KG.expectedBy,
         KG.heldByPerson: KG.postHolder,
+        KG.hasParty: KG.agreementParty,
     }
     deprecated = set(whole.subjects(OWL.deprecated, None))
     assert deprecated == set(replaced)
@@ -101,3 +102,28 @@ def test_alignments_and_cross_module_disjointness_live_in_their_own_modules() ->
     whole = load_ontology(ONTOLOGY)
     assert (KG.Post, RDFS.subClassOf, URIRef("http://www.w3.org/ns/org#Post")) in whole
     assert len(list(whole.subjects(RDF.type, OWL.AllDisjointClasses))) == 2
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """True when one letter added, dropped or changed turns ``a`` into ``b``."""
+    if abs(len(a) - len(b)) > 1 or a == b:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+def test_no_two_terms_are_a_letter_apart() -> None:
+    """kg:hasPart and kg:hasParty were; a reader of a query cannot tell such terms apart."""
+    whole = load_ontology(ONTOLOGY)
+    names = sorted(
+        str(term)[len(str(KG)) :].lower()
+        for kind in (OWL.ObjectProperty, OWL.DatatypeProperty, OWL.Class)
+        for term in whole.subjects(RDF.type, kind)
+        if str(term).startswith(str(KG)) and (term, OWL.deprecated, None) not in whole
+    )
+    assert len(names) > 150
+    close = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if _one_edit_apart(a, b)]
+    assert close == []
+    assert _one_edit_apart("haspart", "hasparty") and not _one_edit_apart("partof", "hasparty")

@@ -83,8 +83,8 @@ def test_signatories_come_from_signatures_and_are_not_parties(real_build, full):
     assert not set(graph.subject_objects(KG.hasSignatory)), "all signatories are inferred"
     # A signatory signs for a party; the person is not a party.
     for a, person in chain:
-        assert (a, KG.hasParty, person) not in full
-    parties = set(full.objects(ID["agreement/trilateral-statement-2020-11-10"], KG.hasParty))
+        assert (a, KG.agreementParty, person) not in full
+    parties = set(full.objects(ID["agreement/trilateral-statement-2020-11-10"], KG.agreementParty))
     assert parties == {ID["country/azerbaijan"], ID["country/armenia"], ID["country/russia"]}
 
 
