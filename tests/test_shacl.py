@@ -191,7 +191,7 @@ def test_fixtures_same_report_and_stated_outcome(world: FixtureWorld):
         done.add(key)
         with world.with_fixture(fixture) as graph:
             expected_conforms, expected = reference(graph, world.shapes, run)
-            conforms, report = shacl.validate(graph, world.shapes, run)
+            conforms, report = world.fast(run)
         if conforms != expected_conforms or result_rows(report) != result_rows(expected):
             problems.append(f"{fixture.path.name}: the reports differ")
         elif not isomorphic(report, expected):
