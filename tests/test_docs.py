@@ -104,3 +104,38 @@ def test_anchors_are_github_style():
     assert github_anchor("Before the corpus (the first report alone)") == (
         "before-the-corpus-the-first-report-alone"
     )
+
+
+def _example(path: Path, command: str) -> list[str]:
+    """The lines of the example of ``command`` in ``path`` that stand for output, without the
+    elisions and the files written."""
+    text = path.read_text(encoding="utf-8")
+    block = text[text.index(f"$ {command}\n") + len(command) + 3 :]
+    block = block[: block.index("```")]
+    return [
+        line
+        for line in block.splitlines()
+        if line.strip() and line.strip() != "..." and not line.startswith("Wrote ")
+    ]
+
+
+def test_the_examples_show_the_figures_of_a_real_build(real_build):
+    """The README and docs show the summaries `kgbuild build` and `kgbuild reason` print: the
+    figures of the data as it is, not of an earlier version."""
+    from kgbuild.stats import format_summary
+
+    printed = format_summary(real_build.summary).splitlines()
+    for path in (REPO / "README.md", REPO / "docs" / "command-line.md"):
+        shown = _example(path, "kgbuild build")
+        assert len(shown) >= 3, path
+        assert [line for line in shown if line not in printed] == [], path
+    reasoning = real_build.reasoning
+    counts = {
+        "Asserted triples": reasoning.asserted,
+        "Inferred": reasoning.added,
+        "Inferred, cleaned": len(reasoning.inferred),
+    }
+    shown = _example(REPO / "docs" / "reasoning.md", "kgbuild reason")
+    for label, count in counts.items():
+        (line,) = [line for line in shown if line.rsplit(None, 1)[0] == label]
+        assert line.rsplit(None, 1)[1] == f"{count:,}", line
