@@ -6,13 +6,15 @@ Copy 0 is the real data unchanged; copy k (k >= 1) renames every node id and eve
 a data node by appending ``~copyK`` (``place/lachin-district`` becomes
 ``place/lachin-district~copy3``), so each copy is a separate, valid set of records that the
 loader, the shapes and the reasoner treat like the real data. Ontology terms, literals and
-background IRIs outside the data namespace are shared by all copies. The copies are written as
-``OUT_DIR/copyNNN/*.yaml`` next to one ``OUT_DIR/context.jsonld``.
+background IRIs outside the data namespace are shared by all copies; a Wikidata or GeoNames
+identifier is moved up by a billion per copy, since one item cannot be two places. The copies are
+written as ``OUT_DIR/copyNNN/*.yaml`` next to one ``OUT_DIR/context.jsonld``.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -35,8 +37,23 @@ def _rename(raw: str, context: Context, suffix: str) -> str:
     elif not sep:
         iri = ID_BASE + raw
     if not iri.startswith(ID_BASE):
-        return raw
+        return _external_copy(raw, suffix)
     return iri[len(ID_BASE) :] + suffix
+
+
+# A copy of a place is another place: its link to Wikidata or GeoNames gets an identifier of its
+# own (the number moved up by a billion per copy), as no item may match two nodes (shape S09).
+_NUMBERED = re.compile(
+    r"(http://www\.wikidata\.org/entity/Q|https://sws\.geonames\.org/)([0-9]+)(/?)"
+)
+
+
+def _external_copy(raw: str, suffix: str) -> str:
+    match = _NUMBERED.fullmatch(raw)
+    if match is None or not suffix:
+        return raw
+    copy = int(suffix.removeprefix("~copy"))
+    return f"{match[1]}{copy * 10**9 + int(match[2])}{match[3]}"
 
 
 def _copy_node(value: Any, context: Context, suffix: str, reference: bool = False) -> Any:

@@ -311,3 +311,17 @@ def test_unusable_shapes_are_tried_on_a_sample_with_every_kind_of_node(real_buil
         return sum(1 for t in g if str(t[0]).startswith(ID_BASE))
 
     assert data_size(sample) < data_size(graph) / 3
+
+
+def test_two_copies_of_the_data_conform(scaled2):
+    """benchmarks/scale.py writes copies that a build accepts, as the benchmarks need: every
+    node renamed, and each copy's Wikidata and GeoNames links its own (shape S09)."""
+    from conftest import ROOT
+    from kgbuild.validate import validate_inputs
+
+    report = validate_inputs(ROOT / "ontology", scaled2).report
+    assert report.engine == "kgbuild"
+    assert [r.message for r in report.violations] == []
+    assert len(report.warnings) == 2 * len(
+        validate_inputs(ROOT / "ontology", ROOT / "data").report.warnings
+    )
