@@ -27,7 +27,7 @@ from kgbuild.export import (
     void_graph,
 )
 from kgbuild.namespaces import DCTERMS, ID, KG, RDF
-from kgbuild.query import from_oxigraph_term
+from kgbuild.terms import from_oxigraph_term
 
 # Open namespaces: rdflib's closed DCAT has no dcat:version (DCAT 3).
 DCAT = Namespace("http://www.w3.org/ns/dcat#")

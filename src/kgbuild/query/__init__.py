@@ -52,7 +52,6 @@ from kgbuild.query.running import (
     run_query,
     run_supervised,
 )
-from kgbuild.terms import from_oxigraph_term, to_oxigraph_term
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -74,7 +73,6 @@ __all__ = [
     "format_query_detail",
     "format_query_list",
     "format_results",
-    "from_oxigraph_term",
     "load_dataset",
     "load_queries",
     "parse_header",
@@ -85,6 +83,5 @@ __all__ = [
     "run_query",
     "run_supervised",
     "sparql_term",
-    "to_oxigraph_term",
     "with_values",
 ]
