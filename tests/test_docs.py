@@ -128,7 +128,8 @@ def test_the_examples_show_the_figures_of_a_real_build(real_build):
     for path in (REPO / "README.md", REPO / "docs" / "command-line.md"):
         shown = _example(path, "kgbuild build")
         assert len(shown) >= 3, path
-        assert [line for line in shown if line not in printed] == [], path
+        stale = [line for line in shown if line not in printed]
+        assert stale == [], f"{path}: copy these lines from `kgbuild build` again: {stale}"
     reasoning = real_build.reasoning
     counts = {
         "Asserted triples": reasoning.asserted,
@@ -138,4 +139,4 @@ def test_the_examples_show_the_figures_of_a_real_build(real_build):
     shown = _example(REPO / "docs" / "reasoning.md", "kgbuild reason")
     for label, count in counts.items():
         (line,) = [line for line in shown if line.rsplit(None, 1)[0] == label]
-        assert line.rsplit(None, 1)[1] == f"{count:,}", line
+        assert line.rsplit(None, 1)[1] == f"{count:,}", f"docs/reasoning.md: {line} is stale"
