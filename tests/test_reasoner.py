@@ -8,7 +8,7 @@ from pathlib import Path
 
 import owlrl
 import pytest
-from rdflib import BNode, Graph, Literal, Namespace
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 
 from conftest import ROOT
@@ -59,6 +59,31 @@ def test_two_copies_inferred_ttl_is_owlrls(scaled2: Path):
     assert reasoning.engine == "rules" and not reasoning.problems
     assert len(reasoning.inferred) > 14_000
     assert inferred_turtle(reasoning.inferred) == inferred_turtle(owlrl_inferred(triples))
+
+
+def test_owlrl_adds_only_junk_beyond_the_engines_inferences(real_build, owlrl_real_closure):
+    asserted = real_build.graph
+    plain = owlrl_real_closure
+    added = {t for t in plain if t not in asserted}
+    vocab = (str(RDF), str(RDFS), str(OWL), str(XSD))
+    junk = {
+        "literal subject": {t for t in added if isinstance(t[0], Literal)},
+        "x owl:sameAs x": {t for t in added if t[1] == OWL.sameAs and t[0] == t[2]},
+        "vocabulary term": {
+            t for t in added if isinstance(t[0], URIRef) and str(t[0]).startswith(vocab)
+        },
+        "literal typing": {t for t in added if t[1] == RDF.type and str(t[2]).startswith(str(XSD))},
+    }
+    all_junk = set().union(*junk.values())
+    assert all(junk.values()), {k: len(v) for k, v in junk.items()}
+    assert added - all_junk == set(real_build.reasoning.inferred)
+    assert real_build.reasoning.engine == "rules"  # the fast engine, not owlrl, made it
+    # Consistent data: owlrl recorded no error.
+    assert not list(
+        plain.subjects(
+            RDF.type, URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
+        )
+    )
 
 
 # -- small graphs, one construct each
