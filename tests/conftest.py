@@ -135,6 +135,23 @@ def built_repo(real_build) -> Path:
 
 
 @pytest.fixture(scope="session")
+def kg_graph(built_repo: Path):
+    """dist/kg.ttl of the real build in rdflib, parsed once per session: tests read it and must
+    not change it."""
+    from rdflib import Graph
+
+    return Graph().parse(built_repo / "kg.ttl", format="turtle")
+
+
+@pytest.fixture(scope="session")
+def closure_graph(built_repo: Path):
+    """dist/kg-closure.ttl of the real build in rdflib, parsed once per session (read only)."""
+    from rdflib import Graph
+
+    return Graph().parse(built_repo / "kg-closure.ttl", format="turtle")
+
+
+@pytest.fixture(scope="session")
 def real_site(built_repo: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site of the real build, written once per session by `kgbuild site` into DIST/site
     of a copy of the build (the copy, since a build into DIST would take the site away)."""

@@ -22,8 +22,8 @@ def ontology() -> Graph:
     return load_ontology(ROOT / "ontology")
 
 
-def test_sparql_over_the_closure_finds_the_acled_concept_and_its_notation(built_repo) -> None:
-    closure = Graph().parse(built_repo / "kg-closure.ttl", format="turtle")
+def test_sparql_over_the_closure_finds_the_acled_concept_and_its_notation(closure_graph) -> None:
+    closure = closure_graph
     rows = list(
         closure.query(
             """

@@ -35,8 +35,8 @@ SIGNATURE = ID["signature/trilateral-statement-azerbaijan"]
 
 
 @pytest.fixture(scope="module")
-def graph(built_repo: Path) -> Graph:
-    return Graph().parse(built_repo / "kg.ttl", format="turtle")
+def graph(kg_graph) -> Graph:
+    return kg_graph
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ PREFIX owl: <http://www.w3.org/2002/07/owl#>
 
 
 @pytest.fixture(scope="module")
-def kg(built_repo) -> rdflib.Graph:
-    return rdflib.Graph().parse(built_repo / "kg.ttl", format="turtle")
+def kg(kg_graph) -> rdflib.Graph:
+    return kg_graph
 
 
 def select(graph: rdflib.Graph, query: str) -> list[tuple]:
@@ -363,9 +363,9 @@ def test_cited_passages_exist_and_belong_to_a_report(kg):
     assert len(numbers) == len(passages) and all(int(n) >= 1 for _, n, _ in numbers)
 
 
-def test_first_report_fixes(kg, built_repo):
+def test_first_report_fixes(kg, closure_graph):
     """What a new analyst found wrong in the first report's data, now in structure."""
-    closure = rdflib.Graph().parse(built_repo / "kg-closure.ttl", format="turtle")
+    closure = closure_graph
     # Uniqueness claims name the route and its ends, and "only active" a status.
     rows = select(
         kg,

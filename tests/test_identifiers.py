@@ -18,8 +18,8 @@ PERMALINK = re.compile(r"^https://github\.com/[\w.-]+/[\w.-]+/blob/[0-9a-f]{40}/
 
 
 @pytest.fixture(scope="module")
-def kg(built_repo) -> rdflib.Graph:
-    return rdflib.Graph().parse(built_repo / "kg.ttl", format="turtle")
+def kg(kg_graph) -> rdflib.Graph:
+    return kg_graph
 
 
 def links(kg: rdflib.Graph) -> dict[str, set[str]]:

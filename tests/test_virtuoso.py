@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rdflib import RDFS, Graph, URIRef
+from rdflib import RDFS, URIRef
 
 from conftest import free_port, run_module
 from kgbuild.build import CLOSURE_FILE
@@ -219,9 +219,9 @@ def test_every_stored_query_gives_the_local_rows(
 
 
 @pytest.mark.parametrize("name", sorted(SPELLED_OUT_DEPTH))
-def test_spelled_out_subclass_depth_covers_the_ontology(built_repo: Path, name: str) -> None:
+def test_spelled_out_subclass_depth_covers_the_ontology(kg_graph, name: str) -> None:
     cls, depth = SPELLED_OUT_DEPTH[name]
-    graph = Graph().parse(built_repo / "kg.ttl", format="turtle")
+    graph = kg_graph
     below, level = {URIRef(KG + cls)}, 0
     while below and level < 10:
         below = {s for c in below for s in graph.subjects(RDFS.subClassOf, c) if s != c}
