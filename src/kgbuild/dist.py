@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph, URIRef
 from rdflib.term import Node
 
 from kgbuild.dist_files import (
@@ -54,6 +54,7 @@ from kgbuild.dist_files import (
     TRIG_FILE,
 )
 from kgbuild.errors import InputError, KgbuildError, display_path, first_line
+from kgbuild.terms import term_from_parts, term_parts
 
 __all__ = [
     "ASSERTED_GRAPH",
@@ -156,28 +157,6 @@ def manifest_bytes(
     return (json.dumps(doc, indent=2, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
 
 
-def _term_row(term: Node) -> tuple[str, str, str]:
-    if isinstance(term, URIRef):
-        return "iri", str(term), ""
-    if isinstance(term, BNode):
-        return "bnode", str(term), ""
-    if isinstance(term, Literal):
-        if term.language:
-            return "literal", str(term), "@" + term.language
-        return "literal", str(term), str(term.datatype or "")
-    raise TypeError(f"cannot index {term!r}")
-
-
-def _row_term(kind: str, value: str, extra: str) -> Node:
-    if kind == "iri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if extra.startswith("@"):
-        return Literal(value, lang=extra[1:])
-    return Literal(value, datatype=URIRef(extra) if extra else None)
-
-
 _SCHEMA = """
 CREATE TABLE term (id INTEGER PRIMARY KEY, kind TEXT NOT NULL, value TEXT NOT NULL,
                    extra TEXT NOT NULL);
@@ -214,7 +193,7 @@ def write_index(
         ids = {term: i for i, term in enumerate(terms)}
         connection.executemany(
             "INSERT INTO term VALUES (?, ?, ?, ?)",
-            ((i, *_term_row(term)) for i, term in enumerate(terms)),
+            ((i, *term_parts(term)) for i, term in enumerate(terms)),
         )
         connection.executemany(
             "INSERT INTO derivation VALUES (?, ?, ?, ?, ?, ?)",
@@ -688,11 +667,11 @@ class ProofIndex:
             row = self.connection.execute(
                 "SELECT kind, value, extra FROM term WHERE id = ?", (term_id,)
             ).fetchone()
-            node = self._terms[term_id] = _row_term(*row)
+            node = self._terms[term_id] = term_from_parts(*row)
         return node
 
     def term_id(self, node: Node) -> int | None:
-        kind, value, extra = _term_row(node)
+        kind, value, extra = term_parts(node)
         row = self.connection.execute(
             "SELECT id FROM term WHERE value = ? AND kind = ? AND extra = ?", (value, kind, extra)
         ).fetchone()

@@ -12,7 +12,13 @@ from rdflib.term import Node
 
 from kgbuild.namespaces import XSD
 
-__all__ = ["from_oxigraph_term", "from_oxigraph_triples", "to_oxigraph_term"]
+__all__ = [
+    "from_oxigraph_term",
+    "from_oxigraph_triples",
+    "term_from_parts",
+    "term_parts",
+    "to_oxigraph_term",
+]
 
 _XSD_STRING = str(XSD.string)
 
@@ -66,3 +72,29 @@ def from_oxigraph_triples(
 
     for quad in quads:
         yield convert(quad.subject), convert(quad.predicate), convert(quad.object)
+
+
+def term_parts(term: Node) -> tuple[str, str, str]:
+    """An rdflib term as plain text (kind, value, extra): kind is "iri", "bnode" or "literal";
+    extra is "@" and the language, or the datatype IRI, or "". The form dist/index.sqlite stores
+    terms in and query workers send them back in (plain strings are quick to copy)."""
+    if isinstance(term, URIRef):
+        return "iri", str(term), ""
+    if isinstance(term, BNode):
+        return "bnode", str(term), ""
+    if isinstance(term, Literal):
+        if term.language:
+            return "literal", str(term), "@" + term.language
+        return "literal", str(term), str(term.datatype or "")
+    raise TypeError(f"cannot convert {term!r}")
+
+
+def term_from_parts(kind: str, value: str, extra: str) -> Node:
+    """The rdflib term of ``term_parts`` (its inverse)."""
+    if kind == "iri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if extra.startswith("@"):
+        return Literal(value, lang=extra[1:])
+    return Literal(value, datatype=URIRef(extra) if extra else None)

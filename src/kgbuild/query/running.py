@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib import Graph, Literal, Variable
 from rdflib.term import Node
 
 from kgbuild.errors import InputError, KgbuildError
@@ -28,7 +28,7 @@ from kgbuild.query.dataset import Dataset
 from kgbuild.query.guard import check_read_only, one_line
 from kgbuild.query.parameters import bind_params, with_values
 from kgbuild.query.results import QueryResult
-from kgbuild.terms import from_oxigraph_term
+from kgbuild.terms import from_oxigraph_term, term_from_parts, term_parts
 
 ENGINES = ("rdflib", "oxigraph")
 DEFAULT_TIMEOUT = 30.0
@@ -162,13 +162,13 @@ def _pack_oxigraph(result: Any) -> Any:
             if n is None:
                 n = index[key] = len(terms)
                 if isinstance(term, ox.NamedNode):
-                    terms.append(("I", term.value, ""))
+                    terms.append(("iri", term.value, ""))
                 elif isinstance(term, ox.BlankNode):
-                    terms.append(("B", term.value, ""))
+                    terms.append(("bnode", term.value, ""))
                 else:
                     datatype = term.datatype.value
                     extra = f"@{term.language}" if term.language else datatype
-                    terms.append(("L", term.value, "" if extra == _XSD_STRING else extra))
+                    terms.append(("literal", term.value, "" if extra == _XSD_STRING else extra))
             cells.append(n)
         packed.append(cells)
     return variables, terms, packed
@@ -200,7 +200,7 @@ def _pack(outcome: Any) -> Any:
             i = index.get(term)
             if i is None:
                 i = index[term] = len(terms)
-                terms.append(_term_text(term))
+                terms.append(term_parts(term))
             cells.append(i)
         packed.append(cells)
     return variables, terms, packed
@@ -210,30 +210,11 @@ def _unpack(message: Any) -> Any:
     if isinstance(message, bool):
         return message
     variables, texts, packed = message
-    terms = [_text_term(*text) for text in texts]
+    terms = [term_from_parts(*text) for text in texts]
     rows = [
         {v: terms[i] for v, i in zip(variables, cells, strict=True) if i >= 0} for cells in packed
     ]
     return variables, rows
-
-
-def _term_text(term: Node) -> tuple[str, str, str]:
-    if isinstance(term, URIRef):
-        return "I", str(term), ""
-    if isinstance(term, BNode):
-        return "B", str(term), ""
-    assert isinstance(term, Literal)
-    return "L", str(term), "@" + term.language if term.language else str(term.datatype or "")
-
-
-def _text_term(kind: str, value: str, extra: str) -> Node:
-    if kind == "I":
-        return URIRef(value)
-    if kind == "B":
-        return BNode(value)
-    if extra.startswith("@"):
-        return Literal(value, lang=extra[1:])
-    return Literal(value, datatype=URIRef(extra) if extra else None)
 
 
 def _worker(conn: Any, engine: str, text: str, bindings: dict[str, Node], dataset: Dataset) -> None:
